@@ -1,0 +1,86 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// Trust: every certificate Petera acts on is validated here, against the
+// anchor the user passes, by one piece of code (OpenSSL's path validation,
+// configured strictly, plus Petera's own rules on names, key usage and key
+// strength). There are three entry points and no flags to mix them up:
+//
+//   VerifyTlsChain              a server's TLS chain, current time enforced
+//   VerifyEncryptionChain       an encryption chain about to be encrypted to
+//                               (fetched online or read from a PEM file),
+//                               current time enforced
+//   VerifyStoredEncryptionChain the chain stored in an envelope, at decrypt
+//                               time: validity periods are NOT enforced, so
+//                               that a secret stays recoverable after its
+//                               encryption certificate expires
+//
+// Names are matched against DNS and IP subjectAltNames only, never the
+// subject common name; wildcards follow RFC 6125 (whole left-most label only,
+// never in IP addresses).
+#ifndef PETERA_TRUST_H_
+#define PETERA_TRUST_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "petera/ossl.h"
+#include "petera/result.h"
+
+namespace petera {
+
+// The user's anchor: one or more CA certificates, and optional CRLs.
+class Anchor {
+ public:
+  // Refuses an empty file, a file without certificates, and a file holding a
+  // private key.
+  static Result<Anchor> Load(const std::string& path);
+  static Result<Anchor> FromPem(std::string_view pem, const std::string& source);
+
+  // Adds a CRL file (PEM, one or more CRLs). Once any CRL is added, every
+  // validation checks revocation for the whole chain and fails when a CRL for
+  // some issuer in the chain is missing.
+  Status AddCrlFile(const std::string& path);
+
+  const std::vector<X509Ptr>& certificates() const { return roots_; }
+  bool checks_revocation() const { return !crls_.empty(); }
+
+ private:
+  friend class ChainVerifier;
+  std::vector<X509Ptr> roots_;
+  std::vector<X509CrlPtr> crls_;
+};
+
+// A chain that validated: leaf first, ending at the anchor certificate.
+struct VerifiedChain {
+  std::vector<X509Ptr> chain;
+
+  X509* leaf() const { return chain.front().get(); }
+  // "CN=leaf <- CN=intermediate <- CN=root; expires 2027-11-24"
+  std::string Describe() const;
+};
+
+// Validates a server's TLS chain for `name` (the host the client connected
+// to: DNS name or IP literal). `chain` is what the server sent, leaf first.
+Result<VerifiedChain> VerifyTlsChain(const Anchor& anchor,
+                                     const std::vector<X509Ptr>& chain,
+                                     const std::string& name);
+
+// Validates an encryption chain (leaf first) for the server `name` that
+// decryption will contact.
+Result<VerifiedChain> VerifyEncryptionChain(const Anchor& anchor,
+                                            const std::vector<X509Ptr>& chain,
+                                            const std::string& name);
+
+// Like VerifyEncryptionChain, for a chain stored in an envelope: everything
+// is checked except validity periods.
+Result<VerifiedChain> VerifyStoredEncryptionChain(
+    const Anchor& anchor, const std::vector<X509Ptr>& chain,
+    const std::string& name);
+
+// The DNS and IP subjectAltNames of a certificate, in order.
+std::vector<std::string> SubjectAltNames(X509* cert);
+
+}  // namespace petera
+
+#endif  // PETERA_TRUST_H_

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Petera needs to build, test, run the demo
+# and run the benchmarks. Installs only what is missing; safe to run again.
+#
+#   scripts/install-deps.sh            build, tests, demo, benchmarks
+#   scripts/install-deps.sh --tang     also Tang and Clevis, for side-by-side benchmarks
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake make pkg-config
+  libssl-dev libsystemd-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libboost-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing and sanitizers
+  clang libclang-rt-14-dev
+  # tests and demo
+  openssl curl systemd python3 python3-jwcrypto faketime procps
+  # benchmarks
+  wrk hyperfine gnuplot-nox
+)
+if [[ "${1:-}" == "--tang" ]]; then
+  packages+=(tang clevis jose)
+elif [[ $# -gt 0 ]]; then
+  echo "usage: $0 [--tang]" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: not root; run: sudo $0 $*" >&2
+  echo "  (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is
+# missing, builds, runs every test (ctest), then builds again with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+#
+#   scripts/test.sh               everything
+#   PETERA_SKIP_SANITIZERS=1 scripts/test.sh    the plain pass only
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+"$here/scripts/install-deps.sh"
+
+jobs=$(nproc)
+echo "== build (RelWithDebInfo, -Werror)"
+"$here/scripts/build.sh" build
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 900)
+
+if [[ "${PETERA_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== build (ASan + UBSan)"
+  "$here/scripts/build.sh" build-asan -DCMAKE_BUILD_TYPE=Debug -DPETERA_SANITIZE=ON -DPETERA_BENCH=OFF
+  echo "== tests under ASan + UBSan"
+  (cd build-asan &&
+   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -j"$jobs" --timeout 1800)
+fi

@@ -1,0 +1,422 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "petera/envelope.h"
+
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include <nlohmann/json.hpp>
+
+#include "json_util.h"
+#include "petera/pem.h"
+
+namespace petera {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kAlgEc = "ECDH-ES+A256KW";
+constexpr const char* kAlgRsa = "RSA-OAEP-256";
+constexpr size_t kCekBytes = 32;
+constexpr size_t kIvBytes = 12;
+constexpr size_t kTagBytes = 16;
+
+Error Corrupt(const std::string& why) {
+  DrainSslErrors();
+  return Error(ErrorCategory::kCorrupt, "corrupt or tampered envelope: " + why);
+}
+
+std::string JoseCurve(const EC_GROUP* group) {
+  switch (EC_GROUP_get_curve_name(group)) {
+    case NID_X9_62_prime256v1: return "P-256";
+    case NID_secp384r1: return "P-384";
+    case NID_secp521r1: return "P-521";
+    default: return "";
+  }
+}
+
+std::string ProtectedHeader(const json& bindings) {
+  json header = {{"enc", "A256GCM"}, {"petera", kFormatVersion}, {"bind", bindings}};
+  return Base64UrlEncode(AsBytes(header.dump()));
+}
+
+// SHA-256 over kid, server and each x5c entry, each followed by a zero byte.
+std::string Binding(const json& header) {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  uint8_t digest[32];
+  unsigned int len = 0;
+  const uint8_t zero = 0;
+  auto add = [&](const std::string& s) {
+    EVP_DigestUpdate(ctx.get(), s.data(), s.size());
+    EVP_DigestUpdate(ctx.get(), &zero, 1);
+  };
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return "";
+  add(header.at("kid").get<std::string>());
+  add(header.at("server").get<std::string>());
+  for (const auto& cert : header.at("x5c")) add(cert.get<std::string>());
+  if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 || len != 32) return "";
+  return Base64UrlEncode(digest);
+}
+
+// AES-256-GCM over `in` with the protected header as AAD.
+Status Seal(const SecretBytes& cek, const SecretBytes& plaintext, const std::string& aad,
+            Bytes& iv, Bytes& ciphertext, Bytes& tag) {
+  iv.resize(kIvBytes);
+  tag.resize(kTagBytes);
+  ciphertext.resize(plaintext.size());
+  if (RAND_bytes(iv.data(), static_cast<int>(iv.size())) != 1) return SslError("RNG failure");
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  bool ok = ctx &&
+            EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                               cek.secret_view().data(), iv.data()) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nullptr, &len, AsBytes(aad).data(),
+                              static_cast<int>(aad.size())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), ciphertext.data(), &len,
+                              plaintext.secret_view().data(),
+                              static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx.get(), ciphertext.data() + len, &len) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, tag.data()) == 1;
+  if (!ok) return SslError("AES-GCM encryption failed");
+  return OkStatus();
+}
+
+Result<json> EcRecipient(EVP_PKEY* server_key, const SecretBytes& cek, json header) {
+  PETERA_ASSIGN_OR_RETURN(EcGroupPtr group, GroupOfKey(server_key));
+  PETERA_ASSIGN_OR_RETURN(Bytes s_bytes, EcPublicPoint(server_key));
+  // An ephemeral key c; epk = c*G and Z = x(c*S), computed with the same
+  // point code the blinded path uses.
+  PETERA_ASSIGN_OR_RETURN(RecoveryKey server_half, [&]() -> Result<RecoveryKey> {
+    EvpPkeyPtr eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
+                                     OBJ_nid2sn(EC_GROUP_get_curve_name(group.get()))));
+    if (!eph) return SslError("cannot generate ephemeral key");
+    return RecoveryKey::Create(std::move(eph));
+  }());
+  PETERA_ASSIGN_OR_RETURN(Bytes epk, EcPublicPoint(server_half.pkey()));
+  PETERA_ASSIGN_OR_RETURN(Bytes shared, server_half.Recover(s_bytes));
+  size_t flen = FieldBytes(group.get());
+  SecretBytes z(shared.data() + 1, flen);
+  OPENSSL_cleanse(shared.data(), shared.size());
+  SecretBytes kek = ConcatKdfA256KW(z);
+  if (kek.empty()) return SslError("key derivation failed");
+  PETERA_ASSIGN_OR_RETURN(Bytes wrapped, AesKeyWrap(kek, cek));
+  header["alg"] = kAlgEc;
+  header["epk"] = {{"kty", "EC"},
+                   {"crv", JoseCurve(group.get())},
+                   {"x", Base64UrlEncode(std::span(epk).subspan(1, flen))},
+                   {"y", Base64UrlEncode(std::span(epk).subspan(1 + flen, flen))}};
+  return json{{"header", std::move(header)}, {"encrypted_key", Base64UrlEncode(wrapped)}};
+}
+
+Result<json> RsaRecipient(EVP_PKEY* server_key, const SecretBytes& cek, json header) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(server_key, nullptr));
+  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256()) != 1) {
+    return SslError("cannot set up RSA-OAEP");
+  }
+  size_t len = 0;
+  if (EVP_PKEY_encrypt(ctx.get(), nullptr, &len, cek.secret_view().data(), cek.size()) != 1) {
+    return SslError("RSA-OAEP failed");
+  }
+  Bytes out(len);
+  if (EVP_PKEY_encrypt(ctx.get(), out.data(), &len, cek.secret_view().data(), cek.size()) != 1) {
+    return SslError("RSA-OAEP failed");
+  }
+  out.resize(len);
+  header["alg"] = kAlgRsa;
+  return json{{"header", std::move(header)}, {"encrypted_key", Base64UrlEncode(out)}};
+}
+
+Result<json> MakeRecipient(const EncryptionTarget& target, const SecretBytes& cek) {
+  if (target.chain.empty()) return Error(ErrorCategory::kUsage, "empty encryption chain");
+  EVP_PKEY* key = X509_get0_pubkey(target.chain.front().get());
+  if (key == nullptr) return SslError("certificate has no public key");
+  PETERA_TRY(CheckEncryptionKeyType(key, "encryption certificate"));
+  json header;
+  PETERA_ASSIGN_OR_RETURN(std::string kid, KeyId(key));
+  header["kid"] = kid;
+  json x5c = json::array();
+  for (const auto& cert : target.chain) {
+    PETERA_ASSIGN_OR_RETURN(auto der, CertificateToDer(cert.get()));
+    x5c.push_back(Base64Encode(der));
+  }
+  header["x5c"] = std::move(x5c);
+  header["server"] = target.address.ToString();
+  if (EVP_PKEY_is_a(key, "EC")) return EcRecipient(key, cek, std::move(header));
+  return RsaRecipient(key, cek, std::move(header));
+}
+
+// ---- Parsing ---------------------------------------------------------------
+
+Result<Bytes> B64Member(const json& doc, const char* key, size_t max_len) {
+  auto s = JsonString(doc, key, max_len);
+  if (!s.ok()) return Corrupt(s.error().message());
+  auto bytes = Base64UrlDecode(*s);
+  if (!bytes.ok()) return Corrupt(std::string("member '") + key + "' is not base64url");
+  return bytes;
+}
+
+Status ParseProtected(const std::string& b64, std::vector<std::string>& bindings) {
+  auto raw = Base64UrlDecode(b64);
+  if (!raw.ok()) return Corrupt("protected header is not base64url");
+  std::string_view text(reinterpret_cast<const char*>(raw->data()), raw->size());
+  auto doc = ParseJsonObject(text, "protected header", 4);
+  if (!doc.ok()) return Corrupt(doc.error().message());
+  auto enc = doc->find("enc");
+  if (enc == doc->end() || *enc != "A256GCM") return Corrupt("content encryption is not A256GCM");
+  auto version = doc->find("petera");
+  if (version == doc->end() || !version->is_number_integer()) {
+    return Corrupt("no Petera format version in the protected header");
+  }
+  if (*version != kFormatVersion) {
+    return Error(ErrorCategory::kCorrupt,
+                 "unsupported envelope format version " + version->dump() +
+                     " (this petera reads version " + std::to_string(kFormatVersion) + ")");
+  }
+  if (doc->contains("zip")) return Corrupt("compressed envelopes are not supported");
+  auto bind = doc->find("bind");
+  if (bind == doc->end() || !bind->is_array() || bind->size() > kMaxRecipients) {
+    return Corrupt("protected header does not bind the recipients");
+  }
+  for (const auto& b : *bind) {
+    if (!b.is_string()) return Corrupt("protected header does not bind the recipients");
+    bindings.push_back(b.get<std::string>());
+  }
+  if (auto crit = doc->find("crit"); crit != doc->end()) {
+    if (!crit->is_array()) return Corrupt("crit is not an array");
+    for (const auto& name : *crit) {
+      if (name != "petera") return Corrupt("unknown critical header " + name.dump());
+    }
+  }
+  for (const char* per_recipient : {"alg", "epk", "kid", "x5c", "server"}) {
+    if (doc->contains(per_recipient)) {
+      return Corrupt(std::string("'") + per_recipient + "' belongs in the recipient header");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::vector<X509Ptr>> ParseX5c(const json& header) {
+  auto it = header.find("x5c");
+  if (it == header.end() || !it->is_array() || it->empty() || it->size() > kMaxChainLength) {
+    return Corrupt("recipient x5c must be an array of 1 to 8 certificates");
+  }
+  std::vector<X509Ptr> chain;
+  for (const auto& entry : *it) {
+    if (!entry.is_string() || entry.get_ref<const std::string&>().size() > 16384) {
+      return Corrupt("x5c entry is not a certificate");
+    }
+    auto der = Base64Decode(entry.get_ref<const std::string&>());
+    if (!der.ok()) return Corrupt("x5c entry is not base64");
+    auto cert = CertificateFromDer(*der);
+    if (!cert.ok()) return Corrupt("x5c entry is not a certificate");
+    chain.push_back(std::move(cert).value());
+  }
+  return chain;
+}
+
+Result<Bytes> ParseEpk(const json& header, EVP_PKEY* key) {
+  auto epk = header.find("epk");
+  if (epk == header.end() || !epk->is_object()) return Corrupt("EC recipient without epk");
+  auto group = GroupOfKey(key);
+  if (!group.ok()) return Corrupt("recipient key is not EC");
+  if (epk->value("kty", "") != "EC" || epk->value("crv", "") != JoseCurve(group->get())) {
+    return Corrupt("epk is not on the certificate's curve");
+  }
+  size_t flen = FieldBytes(group->get());
+  PETERA_ASSIGN_OR_RETURN(Bytes x, B64Member(*epk, "x", 128));
+  PETERA_ASSIGN_OR_RETURN(Bytes y, B64Member(*epk, "y", 128));
+  if (x.size() != flen || y.size() != flen) return Corrupt("epk coordinates have the wrong size");
+  Bytes point{0x04};
+  point.insert(point.end(), x.begin(), x.end());
+  point.insert(point.end(), y.begin(), y.end());
+  return point;
+}
+
+Result<Recipient> ParseRecipient(const json& entry) {
+  if (!entry.is_object()) return Corrupt("recipient is not an object");
+  auto header = entry.find("header");
+  if (header == entry.end() || !header->is_object()) return Corrupt("recipient without header");
+  if (header->contains("crit")) return Corrupt("critical recipient headers are not supported");
+  Recipient r;
+  auto alg = JsonString(*header, "alg", 32);
+  if (!alg.ok() || (*alg != kAlgEc && *alg != kAlgRsa)) {
+    return Corrupt("recipient alg must be ECDH-ES+A256KW or RSA-OAEP-256");
+  }
+  r.alg = *alg;
+  auto kid = JsonString(*header, "kid", 64);
+  if (!kid.ok()) return Corrupt("recipient without kid");
+  r.kid = *kid;
+  PETERA_ASSIGN_OR_RETURN(r.chain, ParseX5c(*header));
+  auto server = JsonString(*header, "server", 300);
+  if (!server.ok()) return Corrupt("recipient without server address");
+  auto address = ParseAddress(*server);
+  if (!address.ok()) return Corrupt("recipient server address is invalid");
+  r.address = *address;
+  EVP_PKEY* key = r.server_key();
+  if (key == nullptr || !CheckEncryptionKeyType(key, "recipient").ok()) {
+    return Corrupt("recipient certificate has an unsupported key");
+  }
+  auto actual_kid = KeyId(key);
+  if (!actual_kid.ok() || *actual_kid != r.kid) return Corrupt("recipient kid does not match x5c");
+  if (r.is_ec() != static_cast<bool>(EVP_PKEY_is_a(key, "EC"))) {
+    return Corrupt("recipient alg does not match its certificate's key");
+  }
+  r.binding = Binding(*header);
+  PETERA_ASSIGN_OR_RETURN(r.encrypted_key, B64Member(entry, "encrypted_key", 2048));
+  if (r.is_ec()) {
+    PETERA_ASSIGN_OR_RETURN(r.epk, ParseEpk(*header, key));
+    if (r.encrypted_key.size() != kCekBytes + 8) return Corrupt("wrapped key has the wrong size");
+  } else if (r.encrypted_key.size() != static_cast<size_t>(EVP_PKEY_get_size(key))) {
+    return Corrupt("encrypted key has the wrong size");
+  }
+  return r;
+}
+
+}  // namespace
+
+EVP_PKEY* Recipient::server_key() const {
+  return chain.empty() ? nullptr : X509_get0_pubkey(chain.front().get());
+}
+
+Result<std::string> Encrypt(const SecretBytes& plaintext,
+                            const std::vector<EncryptionTarget>& targets) {
+  if (plaintext.size() > kMaxPayloadBytes) {
+    return Error(ErrorCategory::kTooLarge, "input is larger than 16 MiB");
+  }
+  if (targets.empty() || targets.size() > kMaxRecipients) {
+    return Error(ErrorCategory::kUsage, "need 1 to 64 encryption targets");
+  }
+  SecretBytes cek(kCekBytes);
+  if (RAND_priv_bytes(cek.secret_data(), static_cast<int>(cek.size())) != 1) {
+    return SslError("RNG failure");
+  }
+  json recipients = json::array();
+  json bindings = json::array();
+  for (const auto& target : targets) {
+    PETERA_ASSIGN_OR_RETURN(json recipient, MakeRecipient(target, cek));
+    bindings.push_back(Binding(recipient["header"]));
+    recipients.push_back(std::move(recipient));
+  }
+  std::string protected_b64 = ProtectedHeader(bindings);
+  Bytes iv, ciphertext, tag;
+  PETERA_TRY(Seal(cek, plaintext, protected_b64, iv, ciphertext, tag));
+  json doc = {{"protected", protected_b64},
+              {"recipients", std::move(recipients)},
+              {"iv", Base64UrlEncode(iv)},
+              {"ciphertext", Base64UrlEncode(ciphertext)},
+              {"tag", Base64UrlEncode(tag)}};
+  return doc.dump() + "\n";
+}
+
+Result<Envelope> ParseEnvelope(std::string_view text) {
+  if (text.size() > kMaxEnvelopeBytes) {
+    return Error(ErrorCategory::kTooLarge, "envelope is larger than the 16 MiB payload limit allows");
+  }
+  auto doc = ParseJsonObject(text, "envelope", 6);
+  if (!doc.ok()) return Corrupt(doc.error().message());
+  for (const auto& [key, value] : doc->items()) {
+    if (key != "protected" && key != "recipients" && key != "iv" && key != "ciphertext" &&
+        key != "tag") {
+      return Corrupt("unexpected member '" + key + "'");
+    }
+  }
+  Envelope env;
+  auto prot = JsonString(*doc, "protected", 1024);
+  if (!prot.ok()) return Corrupt("no protected header");
+  env.protected_b64 = *prot;
+  PETERA_TRY(ParseProtected(env.protected_b64, env.bindings));
+  auto recipients = doc->find("recipients");
+  if (recipients == doc->end() || !recipients->is_array() || recipients->empty() ||
+      recipients->size() > kMaxRecipients) {
+    return Corrupt("recipients must be an array of 1 to 64 entries");
+  }
+  for (const auto& entry : *recipients) {
+    PETERA_ASSIGN_OR_RETURN(Recipient r, ParseRecipient(entry));
+    env.recipients.push_back(std::move(r));
+  }
+  PETERA_ASSIGN_OR_RETURN(env.iv, B64Member(*doc, "iv", 64));
+  PETERA_ASSIGN_OR_RETURN(env.tag, B64Member(*doc, "tag", 64));
+  PETERA_ASSIGN_OR_RETURN(env.ciphertext, B64Member(*doc, "ciphertext", kMaxEnvelopeBytes));
+  if (env.iv.size() != kIvBytes) return Corrupt("iv must be 12 bytes");
+  if (env.tag.size() != kTagBytes) return Corrupt("tag must be 16 bytes");
+  if (env.ciphertext.size() > kMaxPayloadBytes) return Corrupt("ciphertext over 16 MiB");
+  return env;
+}
+
+Result<Blinding> StartRecovery(const Recipient& recipient) {
+  if (recipient.is_ec()) return Blinding::ForEc(recipient.server_key(), recipient.epk);
+  return Blinding::ForRsa(recipient.server_key(), recipient.encrypted_key);
+}
+
+Result<SecretBytes> UnwrapContentKey(const Recipient& recipient, const SecretBytes& unblinded) {
+  if (!recipient.is_ec()) {
+    if (unblinded.size() != kCekBytes) return Corrupt("content key has the wrong size");
+    return unblinded;
+  }
+  SecretBytes kek = ConcatKdfA256KW(unblinded);
+  if (kek.empty()) return SslError("key derivation failed");
+  PETERA_ASSIGN_OR_RETURN(SecretBytes cek, AesKeyUnwrap(kek, recipient.encrypted_key));
+  if (cek.size() != kCekBytes) return Corrupt("content key has the wrong size");
+  return cek;
+}
+
+Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) {
+  if (cek.size() != kCekBytes) return Corrupt("content key has the wrong size");
+  SecretBytes out(env.ciphertext.size());
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  const auto& aad = env.protected_b64;
+  bool ok = ctx &&
+            EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                               cek.secret_view().data(), env.iv.data()) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), nullptr, &len, AsBytes(aad).data(),
+                              static_cast<int>(aad.size())) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), out.secret_data(), &len, env.ciphertext.data(),
+                              static_cast<int>(env.ciphertext.size())) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes,
+                                const_cast<uint8_t*>(env.tag.data())) == 1 &&
+            EVP_DecryptFinal_ex(ctx.get(), out.secret_data() + len, &len) == 1;
+  if (!ok) {
+    out.Clear();  // never release unauthenticated plaintext
+    return Corrupt("authentication failed");
+  }
+  // The protected header is authentic now; so must the recipients be.
+  bool bound = env.bindings.size() == env.recipients.size();
+  for (size_t i = 0; bound && i < env.recipients.size(); ++i) {
+    bound = env.recipients[i].binding == env.bindings[i];
+  }
+  if (!bound) {
+    out.Clear();
+    return Corrupt("recipient headers do not match the protected header");
+  }
+  return out;
+}
+
+Result<SecretBytes> DecryptWithPrivateKey(const Envelope& env, EVP_PKEY* private_key) {
+  PETERA_ASSIGN_OR_RETURN(std::string kid, KeyId(private_key));
+  EVP_PKEY_up_ref(private_key);
+  PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
+  for (const auto& r : env.recipients) {
+    if (r.kid != kid) continue;
+    // Recovery with no blinding: the server operation on the raw value.
+    PETERA_ASSIGN_OR_RETURN(Bytes y, key.Recover(r.is_ec() ? std::span<const uint8_t>(r.epk)
+                                                           : std::span<const uint8_t>(r.encrypted_key)));
+    SecretBytes unblinded;
+    if (r.is_ec()) {
+      PETERA_ASSIGN_OR_RETURN(EcGroupPtr group, GroupOfKey(private_key));
+      unblinded = SecretBytes(y.data() + 1, FieldBytes(group.get()));
+    } else {
+      SecretBytes em(y.data(), y.size());
+      PETERA_ASSIGN_OR_RETURN(unblinded, OaepSha256Decode(em));
+    }
+    OPENSSL_cleanse(y.data(), y.size());
+    PETERA_ASSIGN_OR_RETURN(SecretBytes cek, UnwrapContentKey(r, unblinded));
+    return DecryptPayload(env, cek);
+  }
+  return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
+}
+
+}  // namespace petera

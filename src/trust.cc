@@ -1,0 +1,348 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "petera/trust.h"
+
+#include <arpa/inet.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include "petera/pem.h"
+
+namespace petera {
+
+enum class VerifyMode { kTls, kEncryption, kStoredEncryption };
+
+// Runs OpenSSL's path validation with Petera's settings, then Petera's own
+// rules on the chain it built. The only code that decides trust.
+class ChainVerifier {
+ public:
+  static Result<VerifiedChain> Verify(const Anchor& anchor,
+                                      const std::vector<X509Ptr>& chain,
+                                      const std::string& name, VerifyMode mode);
+
+ private:
+  static Result<X509StorePtr> MakeStore(const Anchor& anchor);
+  static Status Configure(X509_STORE_CTX* ctx, const Anchor& anchor,
+                          const std::string& name, VerifyMode mode);
+};
+
+namespace {
+
+std::string Who(X509* cert) { return "certificate " + SubjectName(cert); }
+
+std::string SerialHex(X509* cert) {
+  BnPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (!bn) return "?";
+  char* hex = BN_bn2hex(bn.get());
+  if (hex == nullptr) return "?";
+  std::string out(hex);
+  OPENSSL_free(hex);
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  return out + "]";
+}
+
+bool IsIp(const std::string& name) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+Error TrustError(std::string message) {
+  DrainSslErrors();
+  return Error(ErrorCategory::kTrust, std::move(message));
+}
+
+// Turns OpenSSL's verdict into the sentence an operator needs.
+Error DescribeFailure(X509_STORE_CTX* ctx, const std::vector<X509Ptr>& chain,
+                      const std::string& name) {
+  int err = X509_STORE_CTX_get_error(ctx);
+  X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+  if (cert == nullptr) cert = chain.front().get();
+  switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return TrustError(Who(cert) + " expired on " + NotAfterDate(cert));
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return TrustError(Who(cert) + " is not valid before " + NotBeforeDate(cert));
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return TrustError("name " + name + " not in subjectAltName " +
+                        JoinNames(SubjectAltNames(chain.front().get())));
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return TrustError("chain does not lead to any certificate in the anchor");
+    case X509_V_ERR_CERT_REVOKED:
+      return TrustError(Who(cert) + " (serial " + SerialHex(cert) + ") is revoked");
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+      return TrustError("no CRL given for the issuer of " + Who(cert) +
+                        " (with --crl, every CA in the chain needs a CRL)");
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+      return TrustError("the CRL for " + Who(cert) + " has expired");
+    case X509_V_ERR_INVALID_PURPOSE:
+      return TrustError(Who(cert) + " is not valid for this purpose "
+                        "(a TLS server certificate needs the serverAuth extended key usage)");
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+      return TrustError(Who(cert) + " has a key that is too weak (RSA needs 2048 bits or more)");
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return TrustError(Who(cert) + " is signed with a weak digest (SHA-1 or MD5)");
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+      return TrustError("chain is longer than a CA's path length constraint allows");
+    case X509_V_ERR_INVALID_CA:
+      return TrustError(Who(cert) + " is used as a CA but is not one");
+    default:
+      return TrustError(Who(cert) + ": " + X509_verify_cert_error_string(err));
+  }
+}
+
+Status CheckKeyStrength(X509* cert) {
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  if (key == nullptr) return TrustError(Who(cert) + " has an unreadable public key");
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    if (EVP_PKEY_get_bits(key) < 2048) {
+      return TrustError(Who(cert) + " has an RSA key of " +
+                        std::to_string(EVP_PKEY_get_bits(key)) +
+                        " bits (2048 or more required)");
+    }
+    return OkStatus();
+  }
+  if (EVP_PKEY_is_a(key, "EC")) {
+    char curve[64] = {};
+    if (EVP_PKEY_get_group_name(key, curve, sizeof(curve), nullptr) != 1) {
+      return TrustError(Who(cert) + " has an EC key with explicit parameters");
+    }
+    std::string c = curve;
+    if (c != "prime256v1" && c != "secp384r1" && c != "secp521r1") {
+      return TrustError(Who(cert) + " uses curve " + c +
+                        " (only P-256, P-384 and P-521 are accepted)");
+    }
+    return OkStatus();
+  }
+  if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) return OkStatus();
+  return TrustError(Who(cert) + " has an unsupported key type");
+}
+
+Status CheckSignatureDigest(X509* cert) {
+  int md = NID_undef;
+  if (X509_get_signature_info(cert, &md, nullptr, nullptr, nullptr) != 1) {
+    return TrustError(Who(cert) + " has an unknown signature algorithm");
+  }
+  if (md == NID_sha1 || md == NID_md5 || md == NID_md5_sha1 || md == NID_md4) {
+    return TrustError(Who(cert) + " is signed with a weak digest (SHA-1 or MD5)");
+  }
+  return OkStatus();
+}
+
+// Rules OpenSSL's purposes do not express exactly as Petera wants them.
+Status CheckLeaf(X509* leaf, VerifyMode mode) {
+  uint32_t flags = X509_get_extension_flags(leaf);
+  EVP_PKEY* key = X509_get0_pubkey(leaf);
+  if (mode == VerifyMode::kTls) {
+    if ((flags & EXFLAG_XKUSAGE) == 0 ||
+        (X509_get_extended_key_usage(leaf) & XKU_SSL_SERVER) == 0) {
+      return TrustError(Who(leaf) + " has no serverAuth extended key usage");
+    }
+    return OkStatus();
+  }
+  bool is_ec = EVP_PKEY_is_a(key, "EC");
+  if (!is_ec && !EVP_PKEY_is_a(key, "RSA")) {
+    return TrustError(Who(leaf) + " is not an EC or RSA encryption certificate");
+  }
+  if ((flags & EXFLAG_KUSAGE) != 0) {
+    uint32_t usage = X509_get_key_usage(leaf);
+    if (is_ec && (usage & KU_KEY_AGREEMENT) == 0) {
+      return TrustError(Who(leaf) + " key usage does not allow keyAgreement");
+    }
+    if (!is_ec && (usage & KU_KEY_ENCIPHERMENT) == 0) {
+      return TrustError(Who(leaf) + " key usage does not allow keyEncipherment");
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckBuiltChain(STACK_OF(X509) * built, VerifyMode mode) {
+  int n = sk_X509_num(built);
+  for (int i = 0; i < n; ++i) {
+    X509* cert = sk_X509_value(built, i);
+    PETERA_TRY(CheckKeyStrength(cert));
+    // The anchor's own self-signature carries no trust; every other does.
+    if (i + 1 < n) PETERA_TRY(CheckSignatureDigest(cert));
+  }
+  return CheckLeaf(sk_X509_value(built, 0), mode);
+}
+
+}  // namespace
+
+Result<X509StorePtr> ChainVerifier::MakeStore(const Anchor& anchor) {
+  X509StorePtr store(X509_STORE_new());
+  if (!store) return SslError("cannot allocate X509_STORE");
+  for (const auto& root : anchor.roots_) {
+    if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
+      return SslError("cannot add anchor certificate");
+    }
+  }
+  for (const auto& crl : anchor.crls_) {
+    if (X509_STORE_add_crl(store.get(), crl.get()) != 1) {
+      return SslError("cannot add CRL");
+    }
+  }
+  return store;
+}
+
+Status ChainVerifier::Configure(X509_STORE_CTX* ctx, const Anchor& anchor,
+                                const std::string& name, VerifyMode mode) {
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+  unsigned long flags = X509_V_FLAG_X509_STRICT;
+  if (anchor.checks_revocation()) flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+  if (mode == VerifyMode::kStoredEncryption) flags |= X509_V_FLAG_NO_CHECK_TIME;
+  X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  if (X509_VERIFY_PARAM_set_flags(param, flags) != 1) return SslError("cannot set flags");
+  X509_VERIFY_PARAM_set_auth_level(param, 2);
+  X509_VERIFY_PARAM_set_hostflags(
+      param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  int ok = IsIp(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                      : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+  if (ok != 1) return SslError("invalid server name '" + name + "'", ErrorCategory::kUsage);
+  if (mode == VerifyMode::kTls &&
+      X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1) {
+    return SslError("cannot set purpose");
+  }
+  return OkStatus();
+}
+
+Result<VerifiedChain> ChainVerifier::Verify(const Anchor& anchor,
+                                            const std::vector<X509Ptr>& chain,
+                                            const std::string& name, VerifyMode mode) {
+  if (chain.empty()) return TrustError("no certificate to verify");
+  if (chain.size() > 8) return TrustError("chain has more than 8 certificates");
+  if (name.empty()) return Error(ErrorCategory::kUsage, "no server name to verify against");
+  PETERA_ASSIGN_OR_RETURN(X509StorePtr store, MakeStore(anchor));
+  X509StackPtr untrusted(sk_X509_new_null());
+  if (!untrusted) return SslError("cannot allocate stack");
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (X509_add_cert(untrusted.get(), chain[i].get(), X509_ADD_FLAG_UP_REF) != 1) {
+      return SslError("cannot add certificate to stack");
+    }
+  }
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), chain.front().get(),
+                                  untrusted.get()) != 1) {
+    return SslError("cannot initialise verification");
+  }
+  PETERA_TRY(Configure(ctx.get(), anchor, name, mode));
+  if (X509_verify_cert(ctx.get()) != 1) return DescribeFailure(ctx.get(), chain, name);
+  X509StackPtr built(X509_STORE_CTX_get1_chain(ctx.get()));
+  if (!built || sk_X509_num(built.get()) < 1) return SslError("no verified chain");
+  PETERA_TRY(CheckBuiltChain(built.get(), mode));
+  VerifiedChain out;
+  for (int i = 0; i < sk_X509_num(built.get()); ++i) {
+    X509* cert = sk_X509_value(built.get(), i);
+    X509_up_ref(cert);
+    out.chain.emplace_back(cert);
+  }
+  DrainSslErrors();
+  return out;
+}
+
+Result<Anchor> Anchor::FromPem(std::string_view pem, const std::string& source) {
+  if (pem.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Error(ErrorCategory::kUsage, "anchor " + source + " is empty");
+  }
+  auto parsed = ParsePem(pem, source);
+  if (!parsed.ok()) return parsed.error().Wrap("anchor");
+  if (!parsed->private_keys.empty()) {
+    return Error(ErrorCategory::kUsage,
+                 "anchor " + source + " holds a private key; an anchor must contain "
+                 "only CA certificates (and its key must stay with the CA)");
+  }
+  if (parsed->certificates.empty()) {
+    return Error(ErrorCategory::kUsage, "anchor " + source + " holds no certificate");
+  }
+  Anchor anchor;
+  for (auto& cert : parsed->certificates) {
+    if (X509_check_ca(cert.get()) == 0) {
+      return Error(ErrorCategory::kUsage, "anchor " + source + ": " + Who(cert.get()) +
+                                              " is not a CA certificate");
+    }
+    anchor.roots_.push_back(std::move(cert));
+  }
+  anchor.crls_ = std::move(parsed->crls);
+  return anchor;
+}
+
+Result<Anchor> Anchor::Load(const std::string& path) {
+  PETERA_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxPemBytes));
+  return FromPem(text, path);
+}
+
+Status Anchor::AddCrlFile(const std::string& path) {
+  PETERA_ASSIGN_OR_RETURN(PemContents parsed, LoadPemFile(path));
+  if (parsed.crls.empty() || !parsed.certificates.empty() || !parsed.private_keys.empty()) {
+    return Error(ErrorCategory::kUsage, path + ": expected only X509 CRL blocks");
+  }
+  for (auto& crl : parsed.crls) crls_.push_back(std::move(crl));
+  return OkStatus();
+}
+
+std::string VerifiedChain::Describe() const {
+  std::string out;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (i > 0) out += " <- ";
+    out += SubjectName(chain[i].get());
+  }
+  return out + "; expires " + NotAfterDate(leaf());
+}
+
+std::vector<std::string> SubjectAltNames(X509* cert) {
+  std::vector<std::string> names;
+  auto* gens = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (gens == nullptr) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(gens); ++i) {
+    const GENERAL_NAME* gen = sk_GENERAL_NAME_value(gens, i);
+    if (gen->type == GEN_DNS) {
+      const ASN1_IA5STRING* s = gen->d.dNSName;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<size_t>(ASN1_STRING_length(s)));
+    } else if (gen->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = gen->d.iPAddress;
+      char buf[INET6_ADDRSTRLEN] = {};
+      int len = ASN1_STRING_length(ip);
+      int family = len == 4 ? AF_INET : (len == 16 ? AF_INET6 : 0);
+      if (family != 0 && inet_ntop(family, ASN1_STRING_get0_data(ip), buf, sizeof(buf))) {
+        names.emplace_back(buf);
+      }
+    }
+  }
+  GENERAL_NAMES_free(gens);
+  return names;
+}
+
+Result<VerifiedChain> VerifyTlsChain(const Anchor& anchor,
+                                     const std::vector<X509Ptr>& chain,
+                                     const std::string& name) {
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kTls);
+}
+
+Result<VerifiedChain> VerifyEncryptionChain(const Anchor& anchor,
+                                            const std::vector<X509Ptr>& chain,
+                                            const std::string& name) {
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kEncryption);
+}
+
+Result<VerifiedChain> VerifyStoredEncryptionChain(const Anchor& anchor,
+                                                  const std::vector<X509Ptr>& chain,
+                                                  const std::string& name) {
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kStoredEncryption);
+}
+
+}  // namespace petera

@@ -1,0 +1,192 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "petera/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "petera/trust.h"
+#include "test_util.h"
+
+namespace petera {
+namespace {
+
+using nlohmann::json;
+using testing::LoadChain;
+using testing::LoadKey;
+using testing::SecretFromString;
+using testing::SecretToString;
+
+EncryptionTarget Target(const std::string& chain, const std::string& host = "localhost",
+                        uint16_t port = 5700) {
+  return {LoadChain(chain), Address{host, port}};
+}
+
+std::string EncryptTo(const SecretBytes& secret, std::vector<std::string> chains) {
+  std::vector<EncryptionTarget> targets;
+  for (const auto& c : chains) targets.push_back(Target(c));
+  auto text = Encrypt(secret, targets);
+  if (!text.ok()) throw std::runtime_error(text.error().message());
+  return *text;
+}
+
+Result<SecretBytes> Offline(const std::string& text, const std::string& key) {
+  auto env = ParseEnvelope(text);
+  if (!env.ok()) return env.error();
+  return DecryptWithPrivateKey(*env, LoadKey(key).get());
+}
+
+TEST(Envelope, IsAGeneralJsonJweWithOneRecipientPerServer) {
+  std::string text = EncryptTo(SecretFromString("x"), {"s1/encrypt-ec.pem", "s2/encrypt-rsa.pem"});
+  json doc = json::parse(text);
+  EXPECT_EQ(doc["recipients"].size(), 2u);
+  auto r0 = doc["recipients"][0]["header"];
+  EXPECT_EQ(r0["alg"], "ECDH-ES+A256KW");
+  EXPECT_EQ(r0["epk"]["crv"], "P-256");
+  EXPECT_EQ(r0["server"], "localhost:5700");
+  EXPECT_EQ(r0["x5c"].size(), 2u);
+  EXPECT_EQ(doc["recipients"][1]["header"]["alg"], "RSA-OAEP-256");
+  auto prot = Base64UrlDecode(doc["protected"].get<std::string>());
+  json header = json::parse(std::string(prot->begin(), prot->end()));
+  EXPECT_EQ(header["enc"], "A256GCM");
+  EXPECT_EQ(header["petera"], 1);
+}
+
+TEST(Envelope, EveryRecipientAloneDecryptsTheSamePayload) {
+  SecretBytes secret = SecretFromString(std::string("bin\0ary", 7));
+  std::string text = EncryptTo(secret, {"s1/encrypt-ec.pem", "s2/encrypt-ec.pem", "s3/encrypt-rsa.pem"});
+  for (const char* key : {"s1/decrypt.d/ec.pem", "s2/decrypt.d/ec.pem", "s3/decrypt.d/rsa.pem"}) {
+    auto plain = Offline(text, key);
+    ASSERT_TRUE(plain.ok()) << key << ": " << plain.error().message();
+    EXPECT_TRUE(plain->ConstantTimeEquals(secret)) << key;
+  }
+  auto stranger = Offline(text, "s3/decrypt.d/ec.pem");
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(stranger.error().category(), ErrorCategory::kNotFound);
+}
+
+TEST(Envelope, EmptyAndLargestPayloadsRoundTrip) {
+  SecretBytes empty;
+  auto plain = Offline(EncryptTo(empty, {"s1/encrypt-ec.pem"}), "s1/decrypt.d/ec.pem");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->empty());
+  SecretBytes big(kMaxPayloadBytes);
+  big.secret_data()[kMaxPayloadBytes - 1] = 7;
+  std::string text = EncryptTo(big, {"s1/encrypt-ec.pem"});
+  EXPECT_LE(text.size(), kMaxEnvelopeBytes);
+  auto back = Offline(text, "s1/decrypt.d/ec.pem");
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_TRUE(back->ConstantTimeEquals(big));
+}
+
+TEST(Envelope, RefusesPayloadOverTheLimitBeforeAnyWork) {
+  SecretBytes big(kMaxPayloadBytes + 1);
+  std::vector<EncryptionTarget> none;  // no targets: the size check comes first
+  auto r = Encrypt(big, none);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().category(), ErrorCategory::kTooLarge);
+  std::string huge(kMaxEnvelopeBytes + 1, ' ');
+  auto p = ParseEnvelope(huge);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().category(), ErrorCategory::kTooLarge);
+}
+
+// What decrypt does before any network traffic (parse, validate each stored
+// chain against the anchor for its recorded server), then the recovery.
+Result<SecretBytes> CheckedOffline(const std::string& text, const std::string& key) {
+  auto env = ParseEnvelope(text);
+  if (!env.ok()) return env.error();
+  Anchor anchor = testing::LoadAnchor();
+  for (const auto& r : env->recipients) {
+    auto trusted = VerifyStoredEncryptionChain(anchor, r.chain, r.address.host);
+    if (!trusted.ok()) return trusted.error();
+  }
+  return DecryptWithPrivateKey(*env, LoadKey(key).get());
+}
+
+TEST(Envelope, FlippingAnyByteFailsWithoutPlaintext) {
+  std::string text = EncryptTo(SecretFromString("secret"), {"s1/encrypt-ec.pem"});
+  ASSERT_TRUE(CheckedOffline(text, "s1/decrypt.d/ec.pem").ok());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') continue;  // the trailing newline is not part of the JSON
+    std::string t = text;
+    t[i] = static_cast<char>(t[i] ^ 0x01);
+    auto plain = CheckedOffline(t, "s1/decrypt.d/ec.pem");
+    EXPECT_FALSE(plain.ok()) << "flip at " << i << " of " << text.size() << ": '"
+                             << text.substr(i > 20 ? i - 20 : 0, 40) << "'";
+  }
+}
+
+json Doc(const std::string& text) { return json::parse(text); }
+
+std::string WithProtected(const std::string& text, const json& header) {
+  json doc = Doc(text);
+  doc["protected"] = Base64UrlEncode(AsBytes(header.dump()));
+  return doc.dump();
+}
+
+TEST(Envelope, RefusesUnknownVersionsAndCriticalHeaders) {
+  std::string text = EncryptTo(SecretFromString("x"), {"s1/encrypt-ec.pem"});
+  auto v2 = ParseEnvelope(WithProtected(text, {{"enc", "A256GCM"}, {"petera", 2}}));
+  ASSERT_FALSE(v2.ok());
+  EXPECT_NE(v2.error().message().find("version 2"), std::string::npos);
+  EXPECT_FALSE(ParseEnvelope(WithProtected(text, {{"enc", "A256GCM"}})).ok());
+  EXPECT_FALSE(ParseEnvelope(WithProtected(
+      text, {{"enc", "A256GCM"}, {"petera", 1}, {"crit", {"exp"}}, {"exp", 1}})).ok());
+  EXPECT_FALSE(ParseEnvelope(WithProtected(text, {{"enc", "A128GCM"}, {"petera", 1}})).ok());
+  EXPECT_FALSE(ParseEnvelope(WithProtected(text, {{"enc", "A256GCM"}, {"petera", 1}, {"zip", "DEF"}})).ok());
+}
+
+TEST(Envelope, RefusesStructuralDamage) {
+  std::string text = EncryptTo(SecretFromString("x"), {"s1/encrypt-ec.pem"});
+  auto mutate = [&](auto f) {
+    json doc = Doc(text);
+    f(doc);
+    return ParseEnvelope(doc.dump());
+  };
+  EXPECT_FALSE(mutate([](json& d) { d.erase("tag"); }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["aad"] = "AA"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"] = json::array(); }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["iv"] = "AAAA"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["kid"] = "other"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["alg"] = "RSA-OAEP-256"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["epk"]["crv"] = "P-384"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["server"] = "a b"; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["x5c"] = json::array(); }).ok());
+  EXPECT_TRUE(mutate([](json&) {}).ok());
+}
+
+TEST(Envelope, RecordsEachServerAddress) {
+  std::vector<EncryptionTarget> targets;
+  targets.push_back(Target("s1/encrypt-ec.pem", "localhost", 5701));
+  targets.push_back(Target("s2/encrypt-ec.pem", "::1", 5702));
+  auto env = ParseEnvelope(*Encrypt(SecretFromString("x"), targets));
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->recipients[0].address, (Address{"localhost", 5701}));
+  EXPECT_EQ(env->recipients[1].address, (Address{"::1", 5702}));
+}
+
+TEST(JwePrimitives, ConcatKdfMatchesRfc7518Construction) {
+  // Recomputed independently: SHA-256(00000001 || Z || 0000000e
+  // "ECDH-ES+A256KW" || 00000000 || 00000000 || 00000100).
+  SecretBytes z(32);
+  SecretBytes kek = ConcatKdfA256KW(z);
+  EXPECT_EQ(Base64UrlEncode(kek.secret_view()), "TUzFNH3Y9qQ5Ln7nSZXi4H_KVkY08P3LZb5Z2-D8s-Q");
+}
+
+TEST(JwePrimitives, KeyWrapRoundTripsAndDetectsTampering) {
+  SecretBytes kek(32), key(32);
+  kek.secret_data()[0] = 1;
+  key.secret_data()[5] = 9;
+  auto wrapped = AesKeyWrap(kek, key);
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(wrapped->size(), 40u);
+  auto back = AesKeyUnwrap(kek, *wrapped);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->ConstantTimeEquals(key));
+  (*wrapped)[3] ^= 1;
+  EXPECT_FALSE(AesKeyUnwrap(kek, *wrapped).ok());
+}
+
+}  // namespace
+}  // namespace petera
