@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "petera/pem.h"
+#include "cert_factory.h"
 #include "test_util.h"
 
 namespace petera {
@@ -210,6 +211,93 @@ TEST(SubjectAltNames, ListsDnsAndIpNamesInOrder) {
   EXPECT_NE(std::find(names.begin(), names.end(), "localhost"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "127.0.0.1"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "::1"), names.end());
+}
+
+// Hierarchies built in memory, for rules the demo PKI has no example of.
+class GeneratedChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::Issue({.cn = "Test Root", .ca = true, .pathlen = 1}, nullptr);
+    inter_ = testing::Issue({.cn = "Test Intermediate", .ca = true, .pathlen = 0}, &root_);
+    auto pem = CertificateToPem(root_.cert.get());
+    anchor_ = std::make_unique<Anchor>(Anchor::FromPem(*pem, "generated").value());
+  }
+  std::vector<X509Ptr> Chain(const testing::Issued& leaf,
+                             std::vector<const testing::Issued*> cas) {
+    std::vector<X509Ptr> chain;
+    X509_up_ref(leaf.cert.get());
+    chain.emplace_back(leaf.cert.get());
+    for (const auto* ca : cas) {
+      X509_up_ref(ca->cert.get());
+      chain.emplace_back(ca->cert.get());
+    }
+    return chain;
+  }
+  testing::Issued Tls(std::vector<std::string> sans) {
+    return testing::Issue({.cn = "localhost", .sans = std::move(sans), .eku = "serverAuth",
+                           .key_usage = "digitalSignature"}, &inter_);
+  }
+  testing::Issued root_, inter_;
+  std::unique_ptr<Anchor> anchor_;
+};
+
+TEST_F(GeneratedChainTest, WildcardCoversExactlyOneWholeLeftmostLabel) {
+  auto leaf = Tls({"DNS:*.petera.test"});
+  auto chain = Chain(leaf, {&inter_});
+  EXPECT_TRUE(VerifyTlsChain(*anchor_, chain, "db1.petera.test").ok());
+  EXPECT_FALSE(VerifyTlsChain(*anchor_, chain, "petera.test").ok());
+  EXPECT_FALSE(VerifyTlsChain(*anchor_, chain, "a.db1.petera.test").ok());
+}
+
+TEST_F(GeneratedChainTest, RefusesPartialLabelWildcards) {
+  auto leaf = Tls({"DNS:db*.petera.test"});
+  ExpectRefused(VerifyTlsChain(*anchor_, Chain(leaf, {&inter_}), "db1.petera.test"),
+                "not in subjectAltName [db*.petera.test]");
+}
+
+TEST_F(GeneratedChainTest, IpAddressesNeverMatchWildcardsOrNames) {
+  auto leaf = Tls({"DNS:*.0.0.1", "DNS:127.0.0.1"});
+  ExpectRefused(VerifyTlsChain(*anchor_, Chain(leaf, {&inter_}), "127.0.0.1"),
+                "name 127.0.0.1 not in subjectAltName");
+  auto ip = Tls({"IP:127.0.0.1"});
+  EXPECT_TRUE(VerifyTlsChain(*anchor_, Chain(ip, {&inter_}), "127.0.0.1").ok());
+  ExpectRefused(VerifyTlsChain(*anchor_, Chain(ip, {&inter_}), "localhost"),
+                "name localhost not in subjectAltName [127.0.0.1]");
+}
+
+TEST_F(GeneratedChainTest, EnforcesPathLengthConstraints) {
+  // The intermediate has pathlen:0, so it cannot issue another CA.
+  auto sub = testing::Issue({.cn = "Sub CA", .ca = true}, &inter_);
+  auto leaf = testing::Issue({.cn = "leaf", .sans = {"DNS:localhost"}, .eku = "serverAuth"}, &sub);
+  auto r = VerifyTlsChain(*anchor_, Chain(leaf, {&sub, &inter_}), "localhost");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().category(), ErrorCategory::kTrust);
+}
+
+TEST_F(GeneratedChainTest, RefusesALeafUsedAsAnIssuer) {
+  auto not_ca = testing::Issue({.cn = "Not a CA", .sans = {"DNS:x"}}, &inter_);
+  auto leaf = testing::Issue({.cn = "leaf", .sans = {"DNS:localhost"}, .eku = "serverAuth"}, &not_ca);
+  ASSERT_FALSE(VerifyTlsChain(*anchor_, Chain(leaf, {&not_ca, &inter_}), "localhost").ok());
+}
+
+TEST_F(GeneratedChainTest, TlsLeafNeedsTheServerAuthExtendedKeyUsage) {
+  auto none = testing::Issue({.cn = "leaf", .sans = {"DNS:localhost"}}, &inter_);
+  ExpectRefused(VerifyTlsChain(*anchor_, Chain(none, {&inter_}), "localhost"),
+                "no serverAuth extended key usage");
+  auto client = testing::Issue({.cn = "leaf", .sans = {"DNS:localhost"}, .eku = "clientAuth"}, &inter_);
+  ASSERT_FALSE(VerifyTlsChain(*anchor_, Chain(client, {&inter_}), "localhost").ok());
+}
+
+TEST_F(GeneratedChainTest, EncryptionLeafKeyUsageMustAllowKeyAgreement) {
+  auto signing = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"},
+                                 .key_usage = "digitalSignature"}, &inter_);
+  ExpectRefused(VerifyEncryptionChain(*anchor_, Chain(signing, {&inter_}), "localhost"),
+                "does not allow keyAgreement");
+  auto agreement = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"},
+                                   .key_usage = "keyAgreement"}, &inter_);
+  EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(agreement, {&inter_}), "localhost").ok());
+  auto no_usage = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"}}, &inter_);
+  EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(no_usage, {&inter_}), "localhost").ok());
 }
 
 }  // namespace
