@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, builds, runs every test (ctest), then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again,
+# then runs each libFuzzer target for a short bounded time.
 #
 #   scripts/test.sh               everything
-#   PETERA_SKIP_SANITIZERS=1 scripts/test.sh    the plain pass only
+#   PETERA_SKIP_SANITIZERS=1 scripts/test.sh    no ASan + UBSan pass
+#   PETERA_SKIP_FUZZ=1 scripts/test.sh          no fuzzing pass
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -26,3 +28,9 @@ if [[ "${PETERA_SKIP_SANITIZERS:-0}" != 1 ]]; then
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs" --timeout 1800)
 fi
+
+if [[ "${PETERA_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzzing (each target ${PETERA_FUZZ_SECONDS:-15}s)"
+  "$here/scripts/fuzz.sh" "${PETERA_FUZZ_SECONDS:-15}"
+fi
+echo "== all tests passed"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang and runs each one for a bounded
+# time on its committed seed corpus (fuzz/corpus/TARGET). New inputs go to a
+# scratch directory, never into the committed corpus.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 15 s, all)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-15}
+shift || true
+build="$here/build-fuzz"
+CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPETERA_FUZZ=ON -DPETERA_TESTS=OFF -DPETERA_BENCH=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_all
+
+targets=("$@")
+if [[ ${#targets[@]} -eq 0 ]]; then
+  mapfile -t targets < <(cd "$build/fuzz" && ls fuzz_* | grep -v '\.' || true)
+fi
+scratch=$(mktemp -d /tmp/petera-fuzz.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+bash "$here/certs-examples/make-pki.sh" "$scratch/pki" >/dev/null
+export PETERA_FUZZ_PKI="$scratch/pki"
+status=0
+for t in "${targets[@]}"; do
+  mkdir -p "$scratch/$t"
+  seeds="$here/fuzz/corpus/$t"
+  [[ -d "$seeds" ]] || seeds=""
+  echo "== $t for ${seconds}s"
+  if ! ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$t" -max_total_time="$seconds" \
+       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+       -artifact_prefix="$scratch/$t-" "$scratch/$t" $seeds 2>"$scratch/$t.log"; then
+    echo "FAIL $t: see the report below"; tail -n 40 "$scratch/$t.log"; status=1
+    for a in "$scratch/$t"-*; do [[ -e "$a" ]] && cp "$a" "$here/" && echo "reproducer: $here/$(basename "$a")"; done
+  else
+    grep -E "stat::number_of_executed_units" "$scratch/$t.log" | sed "s/^/$t: /"
+  fi
+done
+exit $status
