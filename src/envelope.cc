@@ -20,6 +20,9 @@ constexpr const char* kAlgRsa = "RSA-OAEP-256";
 constexpr size_t kCekBytes = 32;
 constexpr size_t kIvBytes = 12;
 constexpr size_t kTagBytes = 16;
+// The protected header in base64url: enc and version, plus one 45-byte
+// "bind" entry per recipient (about 4,000 characters for 64 recipients).
+constexpr size_t kMaxProtectedChars = 1024 + kMaxRecipients * 64;
 
 Error Corrupt(const std::string& why) {
   DrainSslErrors();
@@ -324,7 +327,7 @@ Result<Envelope> ParseEnvelope(std::string_view text) {
     }
   }
   Envelope env;
-  auto prot = JsonString(*doc, "protected", 1024);
+  auto prot = JsonString(*doc, "protected", kMaxProtectedChars);
   if (!prot.ok()) return Corrupt("no protected header");
   env.protected_b64 = *prot;
   PETERA_TRY(ParseProtected(env.protected_b64, env.bindings));
