@@ -86,20 +86,20 @@ Status Seal(const SecretBytes& cek, const SecretBytes& plaintext, const std::str
 
 Result<json> EcRecipient(EVP_PKEY* server_key, const SecretBytes& cek, json header) {
   PETERA_ASSIGN_OR_RETURN(EcGroupPtr group, GroupOfKey(server_key));
-  PETERA_ASSIGN_OR_RETURN(Bytes s_bytes, EcPublicPoint(server_key));
-  // An ephemeral key c; epk = c*G and Z = x(c*S), computed with the same
-  // point code the blinded path uses.
-  PETERA_ASSIGN_OR_RETURN(RecoveryKey server_half, [&]() -> Result<RecoveryKey> {
-    EvpPkeyPtr eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
-                                     OBJ_nid2sn(EC_GROUP_get_curve_name(group.get()))));
-    if (!eph) return SslError("cannot generate ephemeral key");
-    return RecoveryKey::Create(std::move(eph));
-  }());
-  PETERA_ASSIGN_OR_RETURN(Bytes epk, EcPublicPoint(server_half.pkey()));
-  PETERA_ASSIGN_OR_RETURN(Bytes shared, server_half.Recover(s_bytes));
+  // An ephemeral key c: epk = c*G, and Z = x(c*S) by plain ECDH.
+  EvpPkeyPtr eph(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
+                                   OBJ_nid2sn(EC_GROUP_get_curve_name(group.get()))));
+  if (!eph) return SslError("cannot generate ephemeral key");
+  PETERA_ASSIGN_OR_RETURN(Bytes epk, EcPublicPoint(eph.get()));
   size_t flen = FieldBytes(group.get());
-  SecretBytes z(shared.data() + 1, flen);
-  OPENSSL_cleanse(shared.data(), shared.size());
+  SecretBytes z(flen);
+  size_t z_len = z.size();
+  EvpPkeyCtxPtr derive(EVP_PKEY_CTX_new(eph.get(), nullptr));
+  if (!derive || EVP_PKEY_derive_init(derive.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(derive.get(), server_key) != 1 ||
+      EVP_PKEY_derive(derive.get(), z.secret_data(), &z_len) != 1 || z_len != flen) {
+    return SslError("ECDH failed");
+  }
   SecretBytes kek = ConcatKdfA256KW(z);
   if (kek.empty()) return SslError("key derivation failed");
   PETERA_ASSIGN_OR_RETURN(Bytes wrapped, AesKeyWrap(kek, cek));
@@ -138,7 +138,7 @@ Result<json> MakeRecipient(const EncryptionTarget& target, const SecretBytes& ce
   if (key == nullptr) return SslError("certificate has no public key");
   PETERA_TRY(CheckEncryptionKeyType(key, "encryption certificate"));
   json header;
-  PETERA_ASSIGN_OR_RETURN(std::string kid, KeyId(key));
+  PETERA_ASSIGN_OR_RETURN(std::string kid, KeyIdOfCertificate(target.chain.front().get()));
   header["kid"] = kid;
   json x5c = json::array();
   for (const auto& cert : target.chain) {
@@ -262,7 +262,7 @@ Result<Recipient> ParseRecipient(const json& entry) {
   if (key == nullptr || !CheckEncryptionKeyType(key, "recipient").ok()) {
     return Corrupt("recipient certificate has an unsupported key");
   }
-  auto actual_kid = KeyId(key);
+  auto actual_kid = KeyIdOfCertificate(r.chain.front().get());
   if (!actual_kid.ok() || *actual_kid != r.kid) return Corrupt("recipient kid does not match x5c");
   if (r.is_ec() != static_cast<bool>(EVP_PKEY_is_a(key, "EC"))) {
     return Corrupt("recipient alg does not match its certificate's key");

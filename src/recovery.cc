@@ -120,15 +120,33 @@ size_t FieldBytes(const EC_GROUP* group) {
   return static_cast<size_t>((EC_GROUP_get_degree(group) + 7) / 8);
 }
 
+namespace {
+
+Result<std::string> HashSpki(const Bytes& der) {
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256(der.data(), der.size(), digest);
+  return Base64UrlEncode(digest);
+}
+
+}  // namespace
+
+Result<std::string> KeyIdOfCertificate(X509* cert) {
+  X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
+  int n = spki == nullptr ? 0 : i2d_X509_PUBKEY(spki, nullptr);
+  if (n <= 0) return SslError("cannot encode public key");
+  Bytes der(static_cast<size_t>(n));
+  unsigned char* p = der.data();
+  if (i2d_X509_PUBKEY(spki, &p) != n) return SslError("cannot encode public key");
+  return HashSpki(der);
+}
+
 Result<std::string> KeyId(EVP_PKEY* key) {
   int n = i2d_PUBKEY(key, nullptr);
   if (n <= 0) return SslError("cannot encode public key");
   Bytes der(static_cast<size_t>(n));
   unsigned char* p = der.data();
   if (i2d_PUBKEY(key, &p) != n) return SslError("cannot encode public key");
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(der.data(), der.size(), digest);
-  return Base64UrlEncode(digest);
+  return HashSpki(der);
 }
 
 Status CheckEncryptionKeyType(EVP_PKEY* key, const std::string& what) {

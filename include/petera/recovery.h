@@ -28,6 +28,9 @@ namespace petera {
 
 // base64url(SHA-256(DER SubjectPublicKeyInfo)) of a public (or private) key.
 Result<std::string> KeyId(EVP_PKEY* key);
+// The same key id, from a certificate's SubjectPublicKeyInfo as encoded in
+// it: far cheaper than KeyId (no key re-encoding).
+Result<std::string> KeyIdOfCertificate(X509* cert);
 
 // Refuses keys Petera does not encrypt to: EC other than P-256/384/521,
 // RSA under 2048 bits, anything else. `what` names the key in the message.

@@ -28,6 +28,7 @@ TEST_P(BlindedRecoveryTest, RecoversTheSameKeyAsDirectDecryption) {
   auto server = RecoveryKey::Create(LoadKey(GetParam().key));
   ASSERT_TRUE(server.ok()) << server.error().message();
   EXPECT_EQ(server->kid(), *KeyId(X509_get0_pubkey(chain[0].get())));
+  EXPECT_EQ(server->kid(), *KeyIdOfCertificate(chain[0].get()));
 
   SecretBytes secret(reinterpret_cast<const uint8_t*>("a disk key of a few bytes"), 25);
   std::vector<EncryptionTarget> targets;
