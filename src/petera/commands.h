@@ -1,0 +1,45 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// The five commands of petera(1). Each returns OkStatus() after writing its
+// whole output to stdout, or an Error whose message is the final stderr line
+// (lines about individual servers are printed before it). Nothing reaches
+// stdout unless the command succeeded.
+#ifndef PETERA_CLIENT_COMMANDS_H_
+#define PETERA_CLIENT_COMMANDS_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "cli_io.h"
+#include "petera/result.h"
+#include "petera/trust.h"
+
+namespace petera::client {
+
+struct CommonOptions {
+  std::string anchor;  // empty when not given (only inspect allows that)
+  std::vector<std::string> crls;
+  unsigned timeout_seconds = 10;
+  bool verbose = false;
+};
+
+struct VerifyOptions {
+  bool tls = false;         // --tls
+  bool encryption = false;  // --encryption, the default
+  std::string name;         // --name; empty: taken from the file
+  std::string chain_path;   // CHAIN.pem
+};
+
+// The anchor with every --crl file added.
+Result<Anchor> LoadAnchor(const CommonOptions& options);
+
+Status RunFetch(const CommonOptions& options, const std::string& host);
+Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& targets);
+Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& hosts);
+Status RunVerify(const CommonOptions& options, const VerifyOptions& verify);
+Status RunInspect(const CommonOptions& options);
+
+}  // namespace petera::client
+
+#endif  // PETERA_CLIENT_COMMANDS_H_

@@ -1,0 +1,96 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// petera ANCHOR.pem decrypt [HOST...] < secret.jwe > secret
+//
+// Trust first, network second: every recipient's stored chain is checked
+// against the anchor (validity periods aside) before any server is
+// contacted, and only trusted recipients are asked for.
+#include "commands.h"
+#include "petera/envelope.h"
+#include "recovery_client.h"
+
+namespace petera::client {
+namespace {
+
+struct TrustedRecipients {
+  std::vector<size_t> trusted;
+  std::vector<std::string> refusals;  // "ADDRESS: reason" per untrusted one
+};
+
+TrustedRecipients CheckRecipients(const Anchor& anchor, const Envelope& envelope,
+                                  const Reporter& reporter) {
+  TrustedRecipients out;
+  for (size_t i = 0; i < envelope.recipients.size(); ++i) {
+    const Recipient& recipient = envelope.recipients[i];
+    std::string who = recipient.address.ToString();
+    auto verified = VerifyStoredEncryptionChain(anchor, recipient.chain, recipient.address.host);
+    if (!verified.ok()) {
+      out.refusals.push_back(who + ": not contacted, encryption certificate not trusted: " +
+                             verified.error().message());
+      continue;
+    }
+    reporter.Progress(who, "stored encryption certificate trusted: " + verified->Describe());
+    out.trusted.push_back(i);
+  }
+  return out;
+}
+
+Result<std::vector<Address>> ParseHosts(const std::vector<std::string>& hosts) {
+  std::vector<Address> out;
+  for (const auto& host : hosts) {
+    auto address = ParseAddress(host);
+    if (!address.ok()) return address.error().Wrap("HOST '" + host + "'");
+    out.push_back(std::move(address).value());
+  }
+  return out;
+}
+
+Error NoneTrusted(const TrustedRecipients& recipients, const Reporter& reporter) {
+  if (recipients.refusals.size() == 1) {
+    return Error(ErrorCategory::kTrust, recipients.refusals.front());
+  }
+  for (const auto& line : recipients.refusals) reporter.Line(line);
+  return Error(ErrorCategory::kTrust, "none of the " + std::to_string(recipients.refusals.size()) +
+                                          " recipients of the envelope is trusted by the anchor");
+}
+
+Error Failed(const RecoveryOutcome& outcome, const TrustedRecipients& recipients,
+             size_t contacted, const Reporter& reporter) {
+  for (const auto& failure : outcome.failures) {
+    reporter.Line(failure.address.ToString() + ": " + failure.error.message());
+  }
+  for (const auto& line : recipients.refusals) reporter.Line(line);
+  return Error(SummaryCategory(outcome.failures),
+               "decryption failed: no server could recover the key (" +
+                   std::to_string(contacted) + (contacted == 1 ? " server" : " servers") +
+                   " contacted)");
+}
+
+}  // namespace
+
+Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& host_texts) {
+  PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  PETERA_ASSIGN_OR_RETURN(std::vector<Address> hosts, ParseHosts(host_texts));
+  PETERA_ASSIGN_OR_RETURN(std::string text, ReadStdinText(kMaxEnvelopeBytes, "the envelope"));
+  auto parsed = ParseEnvelope(text);
+  if (!parsed.ok()) return parsed.error();
+  const Envelope& envelope = *parsed;
+  Reporter reporter(options.verbose);
+  TrustedRecipients recipients = CheckRecipients(anchor, envelope, reporter);
+  if (recipients.trusted.empty()) return NoneTrusted(recipients, reporter);
+  std::vector<ServerPlan> plan = hosts.empty()
+                                     ? PlanFromEnvelope(envelope, recipients.trusted)
+                                     : PlanForHosts(envelope, recipients.trusted, hosts);
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  PETERA_ASSIGN_OR_RETURN(RecoveryOutcome outcome,
+                          RecoverFromServers(anchor, envelope, plan, settings));
+  if (outcome.corrupt) {
+    return Error(ErrorCategory::kCorrupt,
+                 "the envelope is corrupt or was tampered with: " + outcome.corrupt->message());
+  }
+  if (!outcome.plaintext) return Failed(outcome, recipients, plan.size(), reporter);
+  reporter.Progress(outcome.winner->ToString(), "decrypted");
+  return WriteStdout(outcome.plaintext->secret_view());
+}
+
+}  // namespace petera::client

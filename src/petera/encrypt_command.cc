@@ -1,0 +1,80 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// petera ANCHOR.pem encrypt TARGET... < secret > secret.jwe
+//
+// Every target is validated before anything is encrypted: PEM files offline,
+// hosts online (concurrently). One failure and nothing is written.
+#include <optional>
+
+#include "chain_fetch.h"
+#include "commands.h"
+#include "petera/envelope.h"
+#include "target.h"
+
+namespace petera::client {
+namespace {
+
+// The targets in command-line order; online ones are filled in later.
+struct PlannedTargets {
+  std::vector<Target> targets;
+  std::vector<std::optional<EncryptionTarget>> resolved;
+  std::vector<Address> online;
+  std::vector<size_t> online_index;  // position of each online target
+};
+
+Result<PlannedTargets> ParseTargets(const std::vector<std::string>& texts) {
+  if (texts.empty()) return Error(ErrorCategory::kUsage, "encrypt needs at least one TARGET");
+  if (texts.size() > kMaxRecipients) {
+    return Error(ErrorCategory::kUsage,
+                 "at most " + std::to_string(kMaxRecipients) + " targets are allowed");
+  }
+  PlannedTargets planned;
+  for (const auto& text : texts) {
+    PETERA_ASSIGN_OR_RETURN(Target target, ParseTarget(text));
+    planned.targets.push_back(std::move(target));
+  }
+  planned.resolved.resize(planned.targets.size());
+  return planned;
+}
+
+Status LoadFiles(const Anchor& anchor, const Reporter& reporter, PlannedTargets& planned) {
+  for (size_t i = 0; i < planned.targets.size(); ++i) {
+    const Target& target = planned.targets[i];
+    if (target.kind == Target::Kind::kHost) {
+      planned.online.push_back(target.address);
+      planned.online_index.push_back(i);
+      continue;
+    }
+    PETERA_ASSIGN_OR_RETURN(FileTarget file, LoadFileTarget(anchor, target.text));
+    reporter.Progress(target.text, "encryption certificate trusted for " +
+                                       file.address.ToString() + ": " + file.verified.Describe());
+    planned.resolved[i] = EncryptionTarget{std::move(file.chain), std::move(file.address)};
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& texts) {
+  PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(texts));
+  PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  Reporter reporter(options.verbose);
+  PETERA_TRY(LoadFiles(anchor, reporter, planned));
+  // The whole input, bounded, before a single packet goes out.
+  PETERA_ASSIGN_OR_RETURN(SecretBytes plaintext,
+                          ReadStdinSecret(kMaxPayloadBytes, "the input to encrypt"));
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, planned.online, settings));
+  for (size_t k = 0; k < fetched.size(); ++k) {
+    planned.resolved[planned.online_index[k]] =
+        EncryptionTarget{std::move(fetched[k].chain), std::move(fetched[k].address)};
+  }
+  std::vector<EncryptionTarget> targets;
+  for (auto& resolved : planned.resolved) targets.push_back(std::move(*resolved));
+  PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets));
+  plaintext.Clear();
+  if (envelope.empty() || envelope.back() != '\n') envelope += '\n';
+  return WriteStdout(envelope);
+}
+
+}  // namespace petera::client

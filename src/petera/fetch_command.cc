@@ -1,0 +1,32 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// petera ANCHOR.pem fetch HOST[:PORT] > host.pem
+#include "chain_fetch.h"
+#include "commands.h"
+#include "target.h"
+
+namespace petera::client {
+
+Result<Anchor> LoadAnchor(const CommonOptions& options) {
+  if (options.anchor.empty()) {
+    return Error(ErrorCategory::kUsage, "no ANCHOR.pem given (petera ANCHOR.pem COMMAND ...)");
+  }
+  PETERA_ASSIGN_OR_RETURN(Anchor anchor, Anchor::Load(options.anchor));
+  for (const auto& crl : options.crls) {
+    PETERA_TRY(anchor.AddCrlFile(crl));
+  }
+  return anchor;
+}
+
+Status RunFetch(const CommonOptions& options, const std::string& host) {
+  PETERA_ASSIGN_OR_RETURN(Address address, ParseAddress(host));
+  PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  Reporter reporter(options.verbose);
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, {address}, settings));
+  PETERA_ASSIGN_OR_RETURN(std::string pem,
+                          FormatServerPem(fetched.front().address, fetched.front().chain));
+  return WriteStdout(pem);
+}
+
+}  // namespace petera::client

@@ -1,0 +1,207 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// petera: the Petera client. Parses the command line and runs one command;
+// see petera(1).
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "arguments.h"
+#include "cli_io.h"
+#include "commands.h"
+#include "petera/result.h"
+
+#ifndef PETERA_VERSION
+#define PETERA_VERSION "0"
+#endif
+
+namespace {
+
+using petera::client::CommonOptions;
+using petera::client::VerifyOptions;
+
+const char* const kMainUsage =
+    "Usage: petera [OPTIONS] ANCHOR.pem COMMAND [ARGS...]\n"
+    "       petera [OPTIONS] [ANCHOR.pem] inspect < secret.jwe\n";
+
+const std::map<std::string, std::string>& CommandUsages() {
+  static const std::map<std::string, std::string> kUsages = {
+      {"fetch", "petera [OPTIONS] ANCHOR.pem fetch HOST[:PORT] > host.pem"},
+      {"encrypt", "petera [OPTIONS] ANCHOR.pem encrypt TARGET... < secret > secret.jwe"},
+      {"decrypt", "petera [OPTIONS] ANCHOR.pem decrypt [HOST...] < secret.jwe > secret"},
+      {"verify",
+       "petera [OPTIONS] ANCHOR.pem verify [--tls | --encryption] [--name HOST] CHAIN.pem"},
+      {"inspect", "petera [OPTIONS] [ANCHOR.pem] inspect < secret.jwe"},
+  };
+  return kUsages;
+}
+
+// Usage lines with the anchor where users write it, before the command.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string /*name*/) const override {
+    auto it = CommandUsages().find(app->get_name());
+    if (app->get_parent() == nullptr || it == CommandUsages().end()) return kMainUsage;
+    return "Usage: " + it->second + "\n";
+  }
+};
+
+const char* const kDescription =
+    "Petera binds secrets to your network: a secret encrypted to Petera servers can\n"
+    "be decrypted only while at least one of them is reachable. Every certificate is\n"
+    "validated against ANCHOR.pem, the CA certificate(s) you trust.";
+
+const char* const kExamples =
+    "Examples:\n"
+    "  Save a server's encryption certificate for offline use:\n"
+    "    petera anchor.pem fetch keys.example.net > keys.pem\n"
+    "  Encrypt to one server online and one offline:\n"
+    "    petera anchor.pem encrypt keys.example.net:5700 keys2.pem < key > key.jwe\n"
+    "  Decrypt with the servers recorded in the envelope, or with another one:\n"
+    "    petera anchor.pem decrypt < key.jwe > key\n"
+    "    petera anchor.pem decrypt 10.0.0.7:5701 < key.jwe > key\n"
+    "  Check a saved certificate, list an envelope's servers:\n"
+    "    petera anchor.pem verify keys.pem\n"
+    "    petera inspect < key.jwe\n"
+    "\n"
+    "Exit status: 0 success, 1 internal error, 2 usage or input too large, 3 not trusted,\n"
+    "4 server unreachable or timed out, 5 server answered wrongly or refused,\n"
+    "6 corrupt or tampered envelope. See petera(1).";
+
+struct Parsed {
+  CommonOptions common;
+  VerifyOptions verify;
+  std::string command;
+  std::string host;
+  std::vector<std::string> targets;
+  std::vector<std::string> hosts;
+};
+
+// Subcommand help does not list the global options; say where they go.
+const char* const kGlobalNote =
+    "\n\nGlobal options (--timeout SECONDS, --crl FILE, -v) may come before or after\n"
+    "the command; see petera --help.";
+
+void AddCommands(CLI::App& app, Parsed& p) {
+  auto* fetch = app.add_subcommand("fetch", "Fetch a server's encryption certificate chain, "
+                                            "validate it and print it as a PEM file");
+  fetch->add_option("HOST", p.host, "Server: name, name:port, IP:port or [IPv6]:port")
+      ->required();
+  fetch->footer(std::string("Example:\n  petera anchor.pem fetch keys.example.net:5700 > keys.pem") +
+                kGlobalNote);
+
+  auto* encrypt = app.add_subcommand(
+      "encrypt", "Encrypt stdin to every TARGET; all must be reachable and trusted");
+  encrypt->add_option("TARGET", p.targets,
+                      "A server (name[:port], [IPv6]:port), contacted now, or a PEM file "
+                      "written by fetch, used offline")
+      ->required();
+  encrypt->footer(
+      "Examples:\n"
+      "  petera anchor.pem encrypt s1.example.net s2.example.net:5701 < key > key.jwe\n"
+      "  petera anchor.pem encrypt s1.pem s2.pem < key > key.jwe        (offline)\n"
+      "  petera anchor.pem encrypt s1.example.net s2.pem < key > key.jwe (mixed)" +
+      std::string(kGlobalNote));
+
+  auto* decrypt = app.add_subcommand(
+      "decrypt", "Decrypt stdin with the help of the first server that answers");
+  decrypt->add_option("HOST", p.hosts,
+                      "Servers to ask instead of those recorded in the envelope");
+  decrypt->footer(
+      "Examples:\n"
+      "  petera anchor.pem decrypt < key.jwe > key\n"
+      "  petera --timeout 3 anchor.pem decrypt new-host:5700 < key.jwe > key" +
+      std::string(kGlobalNote));
+
+  auto* verify = app.add_subcommand(
+      "verify", "Check a certificate chain file against the anchor, as petera would");
+  auto* tls = verify->add_flag("--tls", p.verify.tls, "Check it as a server's TLS chain");
+  auto* encryption = verify->add_flag("--encryption", p.verify.encryption,
+                                      "Check it as an encryption chain (the default)");
+  tls->excludes(encryption);
+  verify->add_option("--name", p.verify.name,
+                     "Server name to check (default: the file's Petera-Server: line, "
+                     "else the leaf's first subjectAltName)")
+      ->type_name("HOST");
+  verify->add_option("CHAIN", p.verify.chain_path, "PEM file, leaf first")->required();
+  verify->footer(
+      "Examples:\n"
+      "  petera anchor.pem verify keys.pem\n"
+      "  petera anchor.pem verify --tls --name keys.example.net tls.pem" +
+      std::string(kGlobalNote));
+
+  auto* inspect = app.add_subcommand(
+      "inspect", "List an envelope's recipients without network access");
+  inspect->footer(std::string("Example:\n  petera anchor.pem inspect < key.jwe") + kGlobalNote);
+}
+
+void AddGlobalOptions(CLI::App& app, Parsed& p) {
+  app.add_option("--timeout", p.common.timeout_seconds,
+                 "Seconds allowed per server for connecting and the requests (default 10)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--crl", p.common.crls,
+                 "CRL file (PEM) to check revocation against; repeatable")
+      ->type_name("FILE");
+  app.add_flag("-v,--verbose", p.common.verbose, "Report each server's progress on stderr");
+  app.set_version_flag("--version", "petera " PETERA_VERSION);
+}
+
+petera::Status Run(const Parsed& p) {
+  using namespace petera::client;
+  if (p.command == "fetch") return RunFetch(p.common, p.host);
+  if (p.command == "encrypt") return RunEncrypt(p.common, p.targets);
+  if (p.command == "decrypt") return RunDecrypt(p.common, p.hosts);
+  if (p.command == "verify") return RunVerify(p.common, p.verify);
+  return RunInspect(p.common);
+}
+
+bool AsksForHelp(const std::vector<std::string>& args) {
+  for (const auto& arg : args) {
+    if (arg == "-h" || arg == "--help" || arg == "--version") return true;
+  }
+  return false;
+}
+
+int Fail(const std::string& message) {
+  petera::client::Reporter(false).Line(message);
+  return petera::ExitCode(petera::ErrorCategory::kUsage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A closed stdout must be an error we report, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto split = petera::client::SplitAnchor(args);
+  if (!split.has_command && !AsksForHelp(args)) {
+    return Fail("no command given (fetch, encrypt, decrypt, verify or inspect; see petera --help)");
+  }
+  Parsed parsed;
+  if (split.anchor) parsed.common.anchor = *split.anchor;
+  CLI::App app(kDescription, "petera");
+  app.formatter(std::make_shared<UsageFormatter>());
+  app.require_subcommand(1);
+  app.fallthrough();
+  AddGlobalOptions(app, parsed);
+  AddCommands(app, parsed);
+  app.footer(kExamples);
+  // CLI11 wants the arguments reversed when given as a vector.
+  std::vector<std::string> rest(split.rest.rbegin(), split.rest.rend());
+  try {
+    app.parse(rest);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Fail(std::string(e.what()) + " (see petera --help)");
+  }
+  parsed.command = app.get_subcommands().front()->get_name();
+  auto status = Run(parsed);
+  if (status.ok()) return 0;
+  petera::client::Reporter(false).Line(status.error().message());
+  return petera::ExitCode(status.error().category());
+}

@@ -1,0 +1,67 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// Decryption over the network: every server of a plan is contacted at once;
+// on each, the recipients planned for it are tried in turn on the same
+// keep-alive connection (StartRecovery -> POST /v1/recover -> Unblind ->
+// UnwrapContentKey -> DecryptPayload). The first server whose answer
+// decrypts the payload wins and the others are cancelled on the spot.
+#ifndef PETERA_CLIENT_RECOVERY_CLIENT_H_
+#define PETERA_CLIENT_RECOVERY_CLIENT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "https_client.h"
+#include "petera/address.h"
+#include "petera/envelope.h"
+#include "petera/result.h"
+#include "petera/secret.h"
+#include "petera/trust.h"
+
+namespace petera::client {
+
+// One server to contact and the recipients (indices into
+// Envelope::recipients) to ask it for, in order.
+struct ServerPlan {
+  Address address;
+  std::vector<size_t> recipients;
+};
+
+// One server per distinct recorded address of the `trusted` recipients,
+// each with its recipients in envelope order.
+std::vector<ServerPlan> PlanFromEnvelope(const Envelope& envelope,
+                                         const std::vector<size_t>& trusted);
+
+// The hosts the user named instead: each gets every trusted recipient, those
+// recorded under the same host name first (a server that moved keeps its
+// name), then the others.
+std::vector<ServerPlan> PlanForHosts(const Envelope& envelope,
+                                     const std::vector<size_t>& trusted,
+                                     const std::vector<Address>& hosts);
+
+struct ServerFailure {
+  Address address;
+  Error error;
+};
+
+struct RecoveryOutcome {
+  std::optional<SecretBytes> plaintext;  // set on success
+  std::optional<Address> winner;
+  // Set when a content key was recovered but the payload failed
+  // authentication: the envelope is corrupt or was tampered with.
+  std::optional<Error> corrupt;
+  std::vector<ServerFailure> failures;  // in plan order
+};
+
+Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope& envelope,
+                                           const std::vector<ServerPlan>& plan,
+                                           const ClientSettings& settings);
+
+// The category that sums up a set of failures, for the exit code: corrupt
+// before trust before protocol before network.
+ErrorCategory SummaryCategory(const std::vector<ServerFailure>& failures);
+
+}  // namespace petera::client
+
+#endif  // PETERA_CLIENT_RECOVERY_CLIENT_H_

@@ -1,0 +1,61 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// petera ANCHOR.pem verify [--tls | --encryption] [--name HOST] CHAIN.pem
+//
+// Runs the very checks that encrypt and every connection run, on a file.
+#include <openssl/crypto.h>
+
+#include "commands.h"
+#include "petera/pem.h"
+#include "target.h"
+
+namespace petera::client {
+namespace {
+
+struct ChainFile {
+  std::vector<X509Ptr> chain;
+  std::optional<Address> server_line;
+};
+
+Result<ChainFile> ReadChainFile(const std::string& path) {
+  PETERA_ASSIGN_OR_RETURN(std::string text, ReadFile(path, kMaxPemBytes));
+  auto line = FindServerLine(text, path);
+  auto contents = ParsePem(text, path);
+  // A TLS.pem holds its private key too: wipe the text once parsed.
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!line.ok()) return line.error();
+  if (!contents.ok()) return contents.error();
+  if (contents->certificates.empty()) {
+    return Error(ErrorCategory::kUsage, path + " holds no certificate");
+  }
+  return ChainFile{std::move(contents->certificates), std::move(line).value()};
+}
+
+// --name, else the file's Petera-Server: host, else the leaf's first
+// subjectAltName: the name encrypt would check the chain against.
+Result<std::string> NameToCheck(const VerifyOptions& verify, const ChainFile& file) {
+  if (!verify.name.empty()) {
+    PETERA_ASSIGN_OR_RETURN(Address address, ParseAddress(verify.name));
+    return address.host;
+  }
+  if (file.server_line) return file.server_line->host;
+  auto address = AddressFromLeaf(file.chain.front().get());
+  if (!address.ok()) return address.error().Wrap("give the server name with --name");
+  return address->host;
+}
+
+}  // namespace
+
+Status RunVerify(const CommonOptions& options, const VerifyOptions& verify) {
+  PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  PETERA_ASSIGN_OR_RETURN(ChainFile file, ReadChainFile(verify.chain_path));
+  PETERA_ASSIGN_OR_RETURN(std::string name, NameToCheck(verify, file));
+  std::string what = verify.tls ? "as a TLS server certificate for " + name
+                                : "as an encryption certificate for " + name;
+  auto verified = verify.tls ? VerifyTlsChain(anchor, file.chain, name)
+                             : VerifyEncryptionChain(anchor, file.chain, name);
+  if (!verified.ok()) return verified.error().Wrap(verify.chain_path + ": not trusted " + what);
+  return WriteStdout(verify.chain_path + ": trusted " + what + ": " + verified->Describe() + "\n");
+}
+
+}  // namespace petera::client
