@@ -1,0 +1,343 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// peterad: command line, process hardening, socket activation, signals
+// (SIGHUP reloads, SIGTERM/SIGINT drain and exit) and sd_notify.
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "petera/address.h"
+#include "peterad/keystore.h"
+#include "peterad/logging.h"
+#include "peterad/server.h"
+#include "peterad/tls_context.h"
+
+#ifndef PETERA_VERSION
+#define PETERA_VERSION "unknown"
+#endif
+
+namespace petera::peterad {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+constexpr int kExitOk = 0;
+constexpr int kExitRefused = 1;
+constexpr int kExitUsage = 2;
+constexpr size_t kSecureHeapBytes = 1 << 20;
+
+struct Options {
+  KeyStorePaths paths;
+  std::vector<std::string> listen;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  size_t max_connections = 4096;
+  double handshake_timeout = 10;
+  double header_timeout = 10;
+  double body_timeout = 10;
+  double idle_timeout = 30;
+  double write_timeout = 10;
+  double drain_timeout = 10;
+  std::string log_level = "info";
+  bool check_only = false;
+};
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000.0)));
+}
+
+constexpr const char* kFooter = R"(
+Files:
+  TLS.pem      the TLS certificate chain (leaf first) and its private key
+  ENCRYPT.pem  the encryption certificate chain handed to clients (no key!)
+  DECRYPT.d/   one PEM file per decryption key: certificate + private key;
+               keep old keys here after a rotation so old envelopes still open
+Private-key files must not be readable or writable by others nor writable by
+the group (chmod 600). peterad refuses to start on any problem with the
+files, with a message naming the file and the fix.
+
+Listening: sockets passed by systemd (socket activation) are used when
+present; otherwise each --listen, by default 0.0.0.0:5700 and [::]:5700.
+
+Signals: SIGHUP re-reads the three files without dropping connections (a
+failed reload keeps the old state); SIGTERM/SIGINT stop accepting, finish the
+requests in progress and exit 0.
+
+Exit status: 0 after a normal stop, 1 when the configuration is refused,
+2 on a usage error. See peterad(8) and docs/protocol.md.)";
+
+void AddOptions(CLI::App& app, Options& o) {
+  app.add_option("TLS.pem", o.paths.tls, "TLS certificate chain and private key")
+      ->type_name("FILE")->required();
+  app.add_option("ENCRYPT.pem", o.paths.encrypt, "Encryption certificate chain")
+      ->type_name("FILE")->required();
+  app.add_option("DECRYPT.d", o.paths.decrypt_dir, "Directory of decryption keys")
+      ->type_name("DIR")->required();
+  app.add_option("--listen", o.listen, "Listen on ADDR:PORT or [IPv6]:PORT (repeatable)")
+      ->type_name("ADDR:PORT");
+  app.add_option("--threads", o.threads, "I/O threads (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u).description(""))
+      ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "Open connections beyond which new ones are closed at once")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}).description(""))
+      ->capture_default_str();
+  auto seconds = CLI::Range(0.001, 86400.0).description("");
+  app.add_option("--handshake-timeout", o.handshake_timeout, "Seconds for the TLS handshake")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--header-timeout", o.header_timeout,
+                 "Seconds to receive a request header (then 408)")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--body-timeout", o.body_timeout, "Seconds to receive a request body (then 408)")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--idle-timeout", o.idle_timeout,
+                 "Seconds an idle keep-alive connection stays open")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--write-timeout", o.write_timeout, "Seconds to write a response")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--drain-timeout", o.drain_timeout,
+                 "Seconds to finish requests in progress on SIGTERM")
+      ->type_name("SECONDS")->check(seconds)->capture_default_str();
+  app.add_option("--log-level", o.log_level,
+                 "trace, debug, info, warn, error, critical or off")
+      ->type_name("LEVEL")
+      ->capture_default_str();
+  app.add_flag("--check", o.check_only, "Check the files, print the summary and exit");
+  app.set_version_flag("--version", std::string("peterad ") + PETERA_VERSION + " (" +
+                                        OpenSSL_version(OPENSSL_VERSION) + ")");
+  app.footer(kFooter);
+}
+
+// No core dumps (they would hold private keys), no ptrace by other users.
+void HardenProcess() {
+  struct rlimit none {};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) spdlog::warn("cannot disable core dumps");
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) spdlog::warn("cannot clear the dumpable flag");
+  // OpenSSL writes to sockets with write(): a closed peer must not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  if (CRYPTO_secure_malloc_init(kSecureHeapBytes, 32) == 0) {
+    spdlog::warn("OpenSSL secure heap unavailable (mlock limit?): private keys may be "
+                 "swapped out; raise LimitMEMLOCK");
+  }
+}
+
+Result<std::shared_ptr<const ServingState>> LoadState(const KeyStorePaths& paths) {
+  PETERA_ASSIGN_OR_RETURN(std::shared_ptr<const KeyStore> keys,
+                          KeyStore::Load(paths, std::time(nullptr)));
+  PETERA_ASSIGN_OR_RETURN(std::shared_ptr<SSL_CTX> tls, MakeServerTlsContext(*keys));
+  return std::shared_ptr<const ServingState>(
+      std::make_shared<const ServingState>(ServingState{std::move(keys), std::move(tls)}));
+}
+
+void LogState(const KeyStore& keys, const char* event) {
+  spdlog::info("{}: encryption key {} ({}, expires {}), {} decryption key(s); TLS {} (expires {})",
+               event, keys.encryption_kid(), keys.encryption_subject(),
+               keys.encryption_not_after(), keys.key_count(), keys.tls_subject(),
+               keys.tls_not_after());
+  for (const std::string& note : keys.notes()) spdlog::info("{}", note);
+  for (const std::string& warning : keys.warnings()) spdlog::warn("WARNING: {}", warning);
+}
+
+Status AddListeners(Server& server, const std::vector<std::string>& listen) {
+  int fds = sd_listen_fds(1);
+  if (fds < 0) return Error(ErrorCategory::kUsage, "sd_listen_fds failed");
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + fds; ++fd) {
+    if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+      return Error(ErrorCategory::kUsage, "socket " + std::to_string(fd) +
+                                              " from systemd is not a listening stream socket");
+    }
+    PETERA_TRY(server.Adopt(fd));
+  }
+  for (const std::string& text : listen) {
+    PETERA_ASSIGN_OR_RETURN(auto endpoint, ParseListenAddress(text));
+    PETERA_TRY(server.Listen(endpoint));
+  }
+  if (fds > 0 || !listen.empty()) return OkStatus();
+  PETERA_TRY(server.Listen(tcp::endpoint(net::ip::address_v4::any(), kDefaultPort)));
+  Status v6 = server.Listen(tcp::endpoint(net::ip::address_v6::any(), kDefaultPort));
+  if (!v6.ok()) spdlog::info("not listening on IPv6: {}", v6.error().message());
+  return OkStatus();
+}
+
+void RunIo(net::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("unexpected exception in an I/O thread: {}", e.what());
+    }
+  }
+}
+
+// Runs the main thread: signals, reloads, and the drain at the end.
+class Controller {
+ public:
+  Controller(net::io_context& io, Server& server, const Options& options)
+      : io_(io), server_(server), options_(options), signals_(control_, SIGHUP, SIGTERM, SIGINT),
+        drain_(control_) {}
+
+  void Run() {
+    WaitForSignal();
+    control_.run();
+  }
+
+ private:
+  void WaitForSignal() {
+    signals_.async_wait([this](error_code ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        Reload();
+        return WaitForSignal();
+      }
+      BeginStop(signo);
+    });
+  }
+
+  void Reload() {
+    sd_notify(0, "RELOADING=1\nSTATUS=Reloading");
+    spdlog::info("SIGHUP: reloading {}, {}, {}", options_.paths.tls, options_.paths.encrypt,
+                 options_.paths.decrypt_dir);
+    auto state = LoadState(options_.paths);
+    if (state.ok()) {
+      server_.SetState(state.value());
+      LogState(*state.value()->keys, "reloaded");
+    } else {
+      spdlog::error("reload failed, still serving the previous keys: {}",
+                    state.error().message());
+    }
+    sd_notify(0, "READY=1\nSTATUS=Serving");
+  }
+
+  void BeginStop(int signo) {
+    sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+    spdlog::info("{}: no longer accepting; finishing {} open connection(s)",
+                 signo == SIGTERM ? "SIGTERM" : "SIGINT", server_.active_connections());
+    server_.Stop();
+    deadline_ = std::chrono::steady_clock::now() + Millis(options_.drain_timeout);
+    signals_.async_wait([this](error_code ec, int) {
+      if (!ec) Finish("second signal");
+    });
+    PollDrain();
+  }
+
+  void PollDrain() {
+    if (server_.active_connections() == 0) return Finish(nullptr);
+    if (std::chrono::steady_clock::now() >= deadline_) return Finish("drain timeout");
+    drain_.expires_after(std::chrono::milliseconds(20));
+    drain_.async_wait([this](error_code ec) {
+      if (!ec) PollDrain();
+    });
+  }
+
+  void Finish(const char* cut_short) {
+    if (cut_short != nullptr) {
+      spdlog::warn("{}: closing {} connection(s) still open", cut_short,
+                   server_.active_connections());
+    }
+    io_.stop();
+    control_.stop();
+  }
+
+  net::io_context& io_;
+  Server& server_;
+  const Options& options_;
+  net::io_context control_;
+  net::signal_set signals_;
+  net::steady_timer drain_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+ServerOptions ToServerOptions(const Options& o) {
+  ServerOptions s;
+  s.handshake_timeout = Millis(o.handshake_timeout);
+  s.header_timeout = Millis(o.header_timeout);
+  s.body_timeout = Millis(o.body_timeout);
+  s.idle_timeout = Millis(o.idle_timeout);
+  s.write_timeout = Millis(o.write_timeout);
+  s.max_connections = o.max_connections;
+  return s;
+}
+
+int Serve(const Options& options) {
+  auto state = LoadState(options.paths);
+  if (!state.ok()) {
+    spdlog::error("{}", state.error().message());
+    return kExitRefused;
+  }
+  LogState(*state.value()->keys, options.check_only ? "checked" : "loaded");
+  if (options.check_only) return kExitOk;
+
+  net::io_context io(static_cast<int>(options.threads));
+  Server server(io, ToServerOptions(options), state.value());
+  Controller controller(io, server, options);  // installs the signal handlers
+  if (Status listening = AddListeners(server, options.listen); !listening.ok()) {
+    spdlog::error("{}", listening.error().message());
+    return kExitRefused;
+  }
+  std::string addresses;
+  for (const std::string& a : server.Addresses()) addresses += (addresses.empty() ? "" : ", ") + a;
+  server.Start();
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < options.threads; ++i) threads.emplace_back([&io] { RunIo(io); });
+  spdlog::info("peterad {} serving on {} with {} thread(s), at most {} connections",
+               PETERA_VERSION, addresses, options.threads, options.max_connections);
+  sd_notify(0, "READY=1\nSTATUS=Serving");
+
+  controller.Run();
+  for (std::thread& t : threads) t.join();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"peterad: the Petera server. Answers blinded recovery requests for the keys in "
+               "DECRYPT.d/ and hands out the ENCRYPT.pem chain, over HTTPS.",
+               "peterad"};
+  AddOptions(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (Status logging = SetUpLogging(options.log_level); !logging.ok()) {
+    std::fprintf(stderr, "peterad: %s\n", logging.error().message().c_str());
+    return kExitUsage;
+  }
+  HardenProcess();
+  return Serve(options);
+}
+
+}  // namespace
+}  // namespace petera::peterad
+
+int main(int argc, char** argv) { return petera::peterad::Main(argc, argv); }

@@ -1,0 +1,237 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "peterad/server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/strand.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "peterad/session.h"
+
+namespace petera::peterad {
+namespace {
+
+std::string EndpointString(const tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v6()) {
+    return "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
+  }
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+bool OutOfResources(const error_code& ec) {
+  return ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+         ec == net::error::no_memory || ec.value() == ENFILE;
+}
+
+// At most one log line per second for a recurring condition.
+bool RateLimit(std::atomic<int64_t>& last) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  int64_t previous = last.load();
+  return previous != now && last.compare_exchange_strong(previous, now);
+}
+
+std::atomic<int64_t> g_last_refusal_log{0};
+std::atomic<int64_t> g_last_accept_error_log{0};
+
+}  // namespace
+
+class Server::Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(Server& server, tcp::acceptor acceptor)
+      : server_(server), acceptor_(std::move(acceptor)), pause_(acceptor_.get_executor()) {}
+
+  std::string Address() const {
+    error_code ec;
+    tcp::endpoint endpoint = acceptor_.local_endpoint(ec);
+    return ec ? std::string("(unknown)") : EndpointString(endpoint);
+  }
+
+  void Start() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] { self->Accept(); });
+  }
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(server_.ioc_),
+                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
+                             self->OnAccept(ec, std::move(socket));
+                           });
+  }
+
+  void Stop() {
+    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      error_code ignored;
+      self->acceptor_.close(ignored);
+      self->pause_.cancel();
+    });
+  }
+
+ private:
+  void OnAccept(error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      server_.Serve(std::move(socket));
+      return Accept();
+    }
+    if (RateLimit(g_last_accept_error_log)) {
+      spdlog::warn("accept on {} failed: {}", Address(), ec.message());
+    }
+    if (!OutOfResources(ec)) return Accept();
+    // Out of descriptors or memory: give closing connections a moment.
+    pause_.expires_after(std::chrono::milliseconds(100));
+    pause_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      if (!wait_ec && self->acceptor_.is_open()) self->Accept();
+    });
+  }
+
+  Server& server_;
+  tcp::acceptor acceptor_;
+  net::steady_timer pause_;
+};
+
+Server::Server(net::io_context& ioc, ServerOptions options,
+               std::shared_ptr<const ServingState> state)
+    : ioc_(ioc),
+      options_(options),
+      state_(std::move(state)),
+      registry_(std::make_shared<Registry>(options.max_connections)) {}
+
+Server::~Server() = default;
+
+Status Server::Listen(const tcp::endpoint& endpoint) {
+  std::string where = EndpointString(endpoint);
+  tcp::acceptor acceptor(net::make_strand(ioc_));
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec && endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(true), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error(ErrorCategory::kUsage, "cannot listen on " + where + ": " + ec.message());
+  listeners_.push_back(std::make_shared<Listener>(*this, std::move(acceptor)));
+  return OkStatus();
+}
+
+Status Server::Adopt(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return Error(ErrorCategory::kUsage, "socket " + std::to_string(fd) + " from systemd: " +
+                                            std::strerror(errno));
+  }
+  if (address.ss_family != AF_INET && address.ss_family != AF_INET6) {
+    return Error(ErrorCategory::kUsage, "socket " + std::to_string(fd) +
+                                            " from systemd is not a TCP/IP socket "
+                                            "(use ListenStream=PORT or ADDR:PORT)");
+  }
+  tcp::acceptor acceptor(net::make_strand(ioc_));
+  error_code ec;
+  acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    return Error(ErrorCategory::kUsage,
+                 "socket " + std::to_string(fd) + " from systemd: " + ec.message());
+  }
+  listeners_.push_back(std::make_shared<Listener>(*this, std::move(acceptor)));
+  return OkStatus();
+}
+
+std::vector<std::string> Server::Addresses() const {
+  std::vector<std::string> out;
+  for (const auto& listener : listeners_) out.push_back(listener->Address());
+  return out;
+}
+
+void Server::Start() {
+  for (const auto& listener : listeners_) {
+    listener->Start();
+  }
+}
+
+void Server::SetState(std::shared_ptr<const ServingState> state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = std::move(state);
+}
+
+std::shared_ptr<const ServingState> Server::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+void Server::Stop() {
+  for (const auto& listener : listeners_) listener->Stop();
+  registry_->StopAll();
+}
+
+size_t Server::active_connections() const { return registry_->size(); }
+
+void Server::Serve(tcp::socket socket) {
+  error_code ec;
+  tcp::endpoint remote = socket.remote_endpoint(ec);
+  std::string peer = ec ? std::string("(unknown)") : EndpointString(remote);
+  if (registry_->Full()) {
+    if (RateLimit(g_last_refusal_log)) {
+      spdlog::warn("{}: refused, {} connections open (--max-connections)", peer,
+                   options_.max_connections);
+    }
+    return;  // the socket closes here, at once
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  std::shared_ptr<const ServingState> current = state();
+  SslPtr ssl(SSL_new(current->tls.get()));
+  if (!ssl) {
+    spdlog::warn("{}: cannot create a TLS session: {}", peer, DrainSslErrors());
+    return;
+  }
+  auto stream = TlsStream::Create(std::move(socket), std::move(ssl));
+  if (!stream.ok()) {
+    spdlog::warn("{}: {}", peer, stream.error().message());
+    return;
+  }
+  auto session = std::make_shared<Session>(std::move(stream).value(), std::move(current),
+                                           options_, registry_, std::move(peer));
+  if (registry_->Add(session)) session->Start();
+}
+
+Result<tcp::endpoint> ParseListenAddress(const std::string& text) {
+  std::string host;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find("]:");
+    if (close == std::string::npos) {
+      return Error(ErrorCategory::kUsage, "--listen " + text + ": write IPv6 as [ADDR]:PORT");
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      return Error(ErrorCategory::kUsage,
+                   "--listen " + text + ": expected ADDR:PORT or [IPv6]:PORT");
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return Error(ErrorCategory::kUsage, "--listen " + text + ": bad port '" + port_text + "'");
+  }
+  error_code ec;
+  net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) {
+    return Error(ErrorCategory::kUsage,
+                 "--listen " + text + ": '" + host + "' is not an IP address");
+  }
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace petera::peterad

@@ -1,0 +1,101 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// The network side of peterad: listeners and one session per connection.
+// A session only moves bytes, enforces limits and per-phase timeouts, and
+// calls Handle() (handler.h); it runs on its own strand, so a slow or idle
+// client never delays another.
+//
+// Phases and their timeouts:
+//   handshake   TLS handshake
+//   idle        waiting for the first byte of a request (the first request
+//               of a connection gets the header timeout instead)
+//   header      from the first byte to the end of the header (then 408)
+//   body        reading the body (then 408)
+//   write       writing the response, and the TLS close_notify
+#ifndef PETERA_PETERAD_SERVER_H_
+#define PETERA_PETERAD_SERVER_H_
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "petera/recovery.h"
+#include "petera/result.h"
+#include "peterad/keystore.h"
+
+namespace petera::peterad {
+
+struct ServerOptions {
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{10000};
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds write_timeout{10000};
+  std::size_t max_connections = 4096;
+  std::size_t header_limit = 8192;
+  std::size_t body_limit = kMaxRecoveryBodyBytes;
+};
+
+// What new connections are served with; replaced as a whole on reload.
+struct ServingState {
+  std::shared_ptr<const KeyStore> keys;
+  std::shared_ptr<SSL_CTX> tls;
+};
+
+class Registry;
+
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, ServerOptions options,
+         std::shared_ptr<const ServingState> state);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens on an address (IPv6 sockets are IPv6-only).
+  Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Serves a listening socket handed over by systemd (sd_listen_fds).
+  Status Adopt(int fd);
+  // "127.0.0.1:5700" for every listener.
+  std::vector<std::string> Addresses() const;
+
+  // Starts accepting on every listener.
+  void Start();
+  // New connections use `state` from now on. Thread-safe.
+  void SetState(std::shared_ptr<const ServingState> state);
+  // Stops accepting and closes connections that are not inside a request;
+  // the others close after their response. Thread-safe.
+  void Stop();
+  // Number of open connections. Thread-safe.
+  std::size_t active_connections() const;
+
+ private:
+  class Listener;
+
+  std::shared_ptr<const ServingState> state() const;
+  // Takes an accepted connection: refuses it at once when full, else starts
+  // a session with the current state.
+  void Serve(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  ServerOptions options_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const ServingState> state_;
+  std::shared_ptr<Registry> registry_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
+};
+
+// Parses a --listen value: "127.0.0.1:5700", "[::1]:5700", "0.0.0.0:5700",
+// "[::]:5700". The address must be an IP literal.
+Result<boost::asio::ip::tcp::endpoint> ParseListenAddress(const std::string& text);
+
+}  // namespace petera::peterad
+
+#endif  // PETERA_PETERAD_SERVER_H_

@@ -1,0 +1,305 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "peterad/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <algorithm>
+#include <utility>
+
+namespace petera::peterad {
+namespace {
+
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t kMaxLoggedTarget = 200;
+constexpr std::chrono::milliseconds kMaxLinger{2000};
+
+bool IsHttpError(const error_code& ec) {
+  return ec.category() == make_error_code(http::error::end_of_stream).category();
+}
+
+// The peer went away or broke the connection: nothing to answer.
+bool PeerClosed(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+         !IsHttpError(ec);
+}
+
+}  // namespace
+
+// --- Registry -----------------------------------------------------------------
+
+bool Registry::Full() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size() >= max_;
+}
+
+bool Registry::Add(const std::shared_ptr<Session>& session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || sessions_.size() >= max_) return false;
+  sessions_.emplace(session.get(), session);
+  return true;
+}
+
+void Registry::Remove(const Session* session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.erase(session);
+}
+
+void Registry::StopAll() {
+  std::vector<std::weak_ptr<Session>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    all.reserve(sessions_.size());
+    for (const auto& [ptr, weak] : sessions_) all.push_back(weak);
+  }
+  for (const auto& weak : all) {
+    if (auto session = weak.lock()) session->Stop();
+  }
+}
+
+size_t Registry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size();
+}
+
+// --- Session ------------------------------------------------------------------
+
+Session::Session(TlsStream stream, std::shared_ptr<const ServingState> state,
+                 const ServerOptions& options, std::shared_ptr<Registry> registry,
+                 std::string peer)
+    : stream_(std::move(stream)),
+      state_(std::move(state)),
+      options_(options),
+      registry_(std::move(registry)),
+      peer_(std::move(peer)),
+      timer_(stream_.get_executor()),
+      buffer_(options.header_limit + options.body_limit + 1024) {}
+
+Session::~Session() { registry_->Remove(this); }
+
+void Session::Start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->phase_ = Phase::kHandshake;
+    self->Arm(self->options_.handshake_timeout);
+    self->stream_.async_handshake([self](error_code ec) { self->OnHandshake(ec); });
+  });
+}
+
+void Session::Stop() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->OnStop(); });
+}
+
+void Session::OnStop() {
+  stopping_ = true;
+  // Between requests (or before the first): close now. Inside a request:
+  // finish it, then close (keep-alive is turned off in Dispatch).
+  if (phase_ == Phase::kHandshake || phase_ == Phase::kIdle) stream_.cancel();
+}
+
+void Session::Arm(std::chrono::milliseconds timeout) {
+  ++generation_;
+  timed_out_ = false;
+  stream_.reset_cancel();
+  timer_.expires_after(timeout);
+  timer_.async_wait([self = shared_from_this(), generation = generation_](error_code ec) {
+    self->OnTimer(ec, generation);
+  });
+}
+
+void Session::OnTimer(error_code ec, unsigned generation) {
+  if (ec || generation != generation_ || closed_) return;
+  timed_out_ = true;
+  stream_.cancel();
+}
+
+void Session::OnHandshake(error_code ec) {
+  if (ec) {
+    spdlog::debug("{}: TLS handshake failed: {}", peer_,
+                  timed_out_ ? std::string("timed out") : ec.message());
+    return Close();
+  }
+  WaitForRequest();
+}
+
+void Session::WaitForRequest() {
+  phase_ = Phase::kIdle;
+  if (stopping_) return Shutdown();
+  if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
+  buffer_.shrink_to_fit();                       // idle connections hold no buffer
+  Arm(first_request_ ? options_.header_timeout : options_.idle_timeout);
+  stream_.async_wait_readable([self = shared_from_this()](error_code ec) { self->OnReadable(ec); });
+}
+
+void Session::OnReadable(error_code ec) {
+  if (timed_out_ || stopping_) return Shutdown();
+  if (ec) return Close();
+  ReadHeader();
+}
+
+void Session::ReadHeader() {
+  phase_ = Phase::kHeader;
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
+  parser_->body_limit(static_cast<std::uint64_t>(options_.body_limit));
+  request_start_ = Clock::now();
+  Arm(options_.header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+}
+
+void Session::OnHeader(error_code ec) {
+  if (ec) return OnReadError(ec);
+  first_request_ = false;
+  if (parser_->is_done()) return Dispatch();
+  auto expect = parser_->get().find(http::field::expect);
+  if (expect != parser_->get().end() &&
+      boost::beast::iequals(expect->value(), "100-continue")) {
+    return SendContinue();
+  }
+  ReadBody();
+}
+
+void Session::SendContinue() {
+  phase_ = Phase::kBody;
+  Arm(options_.write_timeout);
+  net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                   [self = shared_from_this()](error_code ec, size_t) {
+                     if (ec) return self->Close();
+                     self->ReadBody();
+                   });
+}
+
+void Session::ReadBody() {
+  phase_ = Phase::kBody;
+  Arm(options_.body_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](error_code ec, size_t) { self->OnBody(ec); });
+}
+
+void Session::OnBody(error_code ec) {
+  if (ec) return OnReadError(ec);
+  Dispatch();
+}
+
+void Session::OnReadError(error_code ec) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return RespondError(http::status::request_header_fields_too_large, "header_too_large",
+                        ec.message());
+  }
+  if (ec == http::error::body_limit) {
+    return RespondError(http::status::payload_too_large, "too_large", ec.message());
+  }
+  if (timed_out_) {
+    return RespondError(http::status::request_timeout, "timeout",
+                        phase_ == Phase::kBody ? "body timed out" : "header timed out");
+  }
+  if (PeerClosed(ec)) {
+    spdlog::debug("{}: connection closed while reading a request: {}", peer_, ec.message());
+    return Close();
+  }
+  RespondError(http::status::bad_request, "bad_request", ec.message());
+}
+
+void Session::Dispatch() {
+  phase_ = Phase::kHandle;
+  Request request = parser_->release();
+  parser_.reset();
+  log_method_ = std::string(request.method_string());
+  log_target_ = std::string(request.target().substr(0, kMaxLoggedTarget));
+  log_detail_.clear();
+  Response response = Handle(request, *state_->keys, &log_detail_);
+  response.keep_alive(response.keep_alive() && !stopping_);
+  Write(std::move(response));
+}
+
+void Session::RespondError(http::status status, const char* code, const std::string& detail) {
+  unsigned version = 11;
+  log_method_ = "-";
+  log_target_ = "-";
+  if (parser_ && parser_->is_header_done()) {
+    version = parser_->get().version();
+    log_method_ = std::string(parser_->get().method_string());
+    log_target_ = std::string(parser_->get().target().substr(0, kMaxLoggedTarget));
+  }
+  parser_.reset();
+  log_detail_ = detail;
+  // The rest of the request cannot be trusted to be framed: close after.
+  Write(MakeErrorResponse(status, code, version, false));
+}
+
+void Session::Write(Response response) {
+  phase_ = Phase::kWrite;
+  response_ = std::move(response);
+  keep_alive_ = response_.keep_alive();
+  Arm(options_.write_timeout);
+  http::async_write(stream_, response_,
+                    [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+}
+
+void Session::OnWrite(error_code ec) {
+  LogRequest(ec);
+  response_ = Response();
+  log_method_.clear();
+  log_target_.clear();
+  log_detail_.clear();
+  if (ec) return Close();
+  if (!keep_alive_) return Shutdown();
+  WaitForRequest();
+}
+
+void Session::LogRequest(const error_code& ec) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+  unsigned status = response_.result_int();
+  std::string suffix;
+  if (!log_detail_.empty()) suffix = " (" + log_detail_ + ")";
+  if (ec) suffix += " [write failed: " + (timed_out_ ? std::string("timed out") : ec.message()) + "]";
+  spdlog::info("{} {} {} {} {}us{}", peer_, log_method_, log_target_, status, micros.count(),
+               suffix);
+}
+
+void Session::Shutdown() {
+  phase_ = Phase::kClosing;
+  Arm(options_.write_timeout);
+  stream_.async_shutdown([self = shared_from_this()](error_code ec) {
+    if (ec) return self->Close();
+    self->Linger();
+  });
+}
+
+// Half-closes and discards what the client still sends for a moment before
+// closing, so that closing with unread input (a refused body, a pipelined
+// request) does not reset the connection and destroy the answer in flight.
+void Session::Linger() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return Close();
+  Arm(std::min(options_.write_timeout, kMaxLinger));
+  DiscardInput();
+}
+
+void Session::DiscardInput() {
+  stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    if (ec || self->stream_.cancelled()) return self->Close();
+    char discard[1024];
+    error_code read_ec;
+    size_t n = self->stream_.socket().read_some(net::buffer(discard), read_ec);
+    if (read_ec == net::error::would_block) return self->DiscardInput();
+    if (read_ec || n == 0) return self->Close();
+    self->DiscardInput();
+  });
+}
+
+void Session::Close() {
+  phase_ = Phase::kClosing;
+  closed_ = true;
+  timer_.cancel();
+  stream_.close();
+}
+
+}  // namespace petera::peterad

@@ -1,0 +1,116 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// One client connection: TLS handshake, then HTTP/1.1 requests with
+// keep-alive, each phase under its own timeout (server.h lists them). All of
+// a session's handlers run on the strand of its socket.
+#ifndef PETERA_PETERAD_SESSION_H_
+#define PETERA_PETERAD_SESSION_H_
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "peterad/handler.h"
+#include "peterad/server.h"
+#include "peterad/tls_stream.h"
+
+namespace petera::peterad {
+
+class Session;
+
+// The open connections: bounds their number and reaches them on Stop().
+class Registry {
+ public:
+  explicit Registry(std::size_t max_connections) : max_(max_connections) {}
+
+  bool Full() const;
+  // False when full or stopping: the caller drops the session.
+  bool Add(const std::shared_ptr<Session>& session);
+  void Remove(const Session* session);
+  // Marks the registry stopping and calls Stop() on every session.
+  void StopAll();
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::size_t max_;
+  bool stopping_ = false;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(TlsStream stream, std::shared_ptr<const ServingState> state,
+          const ServerOptions& options, std::shared_ptr<Registry> registry, std::string peer);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Start();
+  // Thread-safe: closes the connection now if it is between requests,
+  // otherwise after the current response.
+  void Stop();
+
+ private:
+  enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandle, kWrite, kClosing };
+  using Clock = std::chrono::steady_clock;
+
+  void Arm(std::chrono::milliseconds timeout);
+  void OnTimer(error_code ec, unsigned generation);
+  void OnStop();
+
+  void OnHandshake(error_code ec);
+  void WaitForRequest();
+  void OnReadable(error_code ec);
+  void ReadHeader();
+  void OnHeader(error_code ec);
+  void SendContinue();
+  void ReadBody();
+  void OnBody(error_code ec);
+  void OnReadError(error_code ec);
+  void Dispatch();
+  void RespondError(http::status status, const char* code, const std::string& detail);
+  void Write(Response response);
+  void OnWrite(error_code ec);
+  void LogRequest(const error_code& ec);
+  void Shutdown();
+  void Linger();
+  void DiscardInput();
+  void Close();
+
+  TlsStream stream_;
+  std::shared_ptr<const ServingState> state_;
+  ServerOptions options_;
+  std::shared_ptr<Registry> registry_;
+  std::string peer_;
+  net::steady_timer timer_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Response response_;
+
+  Phase phase_ = Phase::kHandshake;
+  unsigned generation_ = 0;
+  bool timed_out_ = false;
+  bool closed_ = false;
+  bool stopping_ = false;
+  bool first_request_ = true;
+  bool keep_alive_ = false;
+
+  // For the request log line, kept until the response is written.
+  Clock::time_point request_start_;
+  std::string log_method_;
+  std::string log_target_;
+  std::string log_detail_;
+};
+
+}  // namespace petera::peterad
+
+#endif  // PETERA_PETERAD_SESSION_H_

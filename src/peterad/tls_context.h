@@ -1,0 +1,31 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// The server's SSL_CTX, built from a KeyStore: TLS 1.2 minimum (1.3
+// preferred), forward-secret AEAD suites only, ALPN http/1.1, stateless
+// session tickets, no renegotiation, no compression, buffers released while a
+// connection is idle. A reload builds a new context; connections keep the one
+// they started with.
+#ifndef PETERA_PETERAD_TLS_CONTEXT_H_
+#define PETERA_PETERAD_TLS_CONTEXT_H_
+
+#include <memory>
+
+#include "petera/ossl.h"
+#include "petera/result.h"
+#include "peterad/keystore.h"
+
+namespace petera::peterad {
+
+// The TLS 1.2 cipher list: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305.
+inline constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+inline constexpr const char* kGroups = "X25519:P-256:P-384";
+
+// Builds the server context for the keystore's TLS chain and key.
+Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys);
+
+}  // namespace petera::peterad
+
+#endif  // PETERA_PETERAD_TLS_CONTEXT_H_
