@@ -134,6 +134,13 @@ void HardenProcess() {
   struct rlimit none {};
   if (setrlimit(RLIMIT_CORE, &none) != 0) spdlog::warn("cannot disable core dumps");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) spdlog::warn("cannot clear the dumpable flag");
+  // One descriptor per connection: use all the hard limit allows, so that
+  // --max-connections, not EMFILE, is what bounds connections.
+  struct rlimit files {};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) spdlog::warn("cannot raise the open-file limit");
+  }
   // OpenSSL writes to sockets with write(): a closed peer must not kill us.
   signal(SIGPIPE, SIG_IGN);
   if (CRYPTO_secure_malloc_init(kSecureHeapBytes, 32) == 0) {

@@ -87,7 +87,14 @@ void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
     self->phase_ = Phase::kHandshake;
     self->Arm(self->options_.handshake_timeout);
-    self->stream_.async_handshake([self](error_code ec) { self->OnHandshake(ec); });
+    // OpenSSL allocates its handshake buffers (~40 KiB) on the first step:
+    // wait for the ClientHello so that silent connections cost no more than
+    // their socket and this session.
+    self->stream_.async_wait_readable([self](error_code ec) mutable {
+      if (!ec && self->timed_out_) ec = net::error::timed_out;
+      if (ec) return self->OnHandshake(ec);
+      self->stream_.async_handshake([self](error_code ec2) { self->OnHandshake(ec2); });
+    });
   });
 }
 
