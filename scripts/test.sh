@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # missing, builds, runs every test (ctest), then builds again with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again,
-# then runs each libFuzzer target for a short bounded time.
+# runs the server's tests under ThreadSanitizer, then runs each libFuzzer
+# target for a short bounded time.
 #
 #   scripts/test.sh               everything
 #   PETERA_SKIP_SANITIZERS=1 scripts/test.sh    no ASan + UBSan pass
@@ -27,6 +28,17 @@ if [[ "${PETERA_SKIP_SANITIZERS:-0}" != 1 ]]; then
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs" --timeout 1800)
+fi
+
+if [[ "${PETERA_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== build (ThreadSanitizer: the multi-threaded server)"
+  cmake -S "$here" -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPETERA_TSAN=ON \
+    -DPETERA_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j"$jobs" --target peterad petera peterad_unit_test recover_probe
+  echo "== server tests under ThreadSanitizer"
+  (cd build-tsan &&
+   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+   ctest --output-on-failure -j"$jobs" --timeout 1800 -R '^server\.')
 fi
 
 if [[ "${PETERA_SKIP_FUZZ:-0}" != 1 ]]; then
