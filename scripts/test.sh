@@ -16,7 +16,7 @@ cd "$here"
 
 jobs=$(nproc)
 echo "== build (RelWithDebInfo, -Werror)"
-"$here/scripts/build.sh" build
+"$here/scripts/build.sh" build -DPETERA_TESTS=ON -DPETERA_BENCH=ON -DPETERA_SANITIZE=OFF
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 900)
 
