@@ -49,15 +49,17 @@ std::string Binding(const json& header) {
   uint8_t digest[32];
   unsigned int len = 0;
   const uint8_t zero = 0;
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
   auto add = [&](const std::string& s) {
-    EVP_DigestUpdate(ctx.get(), s.data(), s.size());
-    EVP_DigestUpdate(ctx.get(), &zero, 1);
+    ok = ok && EVP_DigestUpdate(ctx.get(), s.data(), s.size()) == 1 &&
+         EVP_DigestUpdate(ctx.get(), &zero, 1) == 1;
   };
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return "";
   add(header.at("kid").get<std::string>());
   add(header.at("server").get<std::string>());
   for (const auto& cert : header.at("x5c")) add(cert.get<std::string>());
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 || len != 32) return "";
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), digest, &len) == 1 && len == 32;
+  // A failure yields a value no honest binding equals (43 characters).
+  if (!ok) return "!";
   return Base64UrlEncode(digest);
 }
 
@@ -225,7 +227,9 @@ Result<Bytes> ParseEpk(const json& header, EVP_PKEY* key) {
   if (epk == header.end() || !epk->is_object()) return Corrupt("EC recipient without epk");
   auto group = GroupOfKey(key);
   if (!group.ok()) return Corrupt("recipient key is not EC");
-  if (epk->value("kty", "") != "EC" || epk->value("crv", "") != JoseCurve(group->get())) {
+  auto kty = JsonString(*epk, "kty", 8);
+  auto crv = JsonString(*epk, "crv", 8);
+  if (!kty.ok() || *kty != "EC" || !crv.ok() || *crv != JoseCurve(group->get())) {
     return Corrupt("epk is not on the certificate's curve");
   }
   size_t flen = FieldBytes(group->get());
@@ -235,6 +239,7 @@ Result<Bytes> ParseEpk(const json& header, EVP_PKEY* key) {
   Bytes point{0x04};
   point.insert(point.end(), x.begin(), x.end());
   point.insert(point.end(), y.begin(), y.end());
+  if (!ValidateEcPoint(key, point).ok()) return Corrupt("epk is not a point of the curve");
   return point;
 }
 
@@ -399,26 +404,29 @@ Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) 
 }
 
 Result<SecretBytes> DecryptWithPrivateKey(const Envelope& env, EVP_PKEY* private_key) {
-  PETERA_ASSIGN_OR_RETURN(std::string kid, KeyId(private_key));
   EVP_PKEY_up_ref(private_key);
   PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
   for (const auto& r : env.recipients) {
-    if (r.kid != kid) continue;
+    // Compare keys, not key ids: a certificate's SPKI encoding may differ
+    // from OpenSSL's re-encoding of the same key.
+    if (EVP_PKEY_eq(r.server_key(), private_key) != 1) continue;
     // Recovery with no blinding: the server operation on the raw value.
-    PETERA_ASSIGN_OR_RETURN(Bytes y, key.Recover(r.is_ec() ? std::span<const uint8_t>(r.epk)
-                                                           : std::span<const uint8_t>(r.encrypted_key)));
+    auto raw = key.Recover(r.is_ec() ? std::span<const uint8_t>(r.epk)
+                                     : std::span<const uint8_t>(r.encrypted_key));
+    if (!raw.ok()) return raw.error();
+    SecretBytes y(raw->data(), raw->size());
+    OPENSSL_cleanse(raw->data(), raw->size());
     SecretBytes unblinded;
     if (r.is_ec()) {
-      PETERA_ASSIGN_OR_RETURN(EcGroupPtr group, GroupOfKey(private_key));
-      unblinded = SecretBytes(y.data() + 1, FieldBytes(group.get()));
+      // x-coordinate of the uncompressed point.
+      unblinded = SecretBytes(y.secret_view().data() + 1, (y.size() - 1) / 2);
     } else {
-      SecretBytes em(y.data(), y.size());
-      PETERA_ASSIGN_OR_RETURN(unblinded, OaepSha256Decode(em));
+      PETERA_ASSIGN_OR_RETURN(unblinded, OaepSha256Decode(y));
     }
-    OPENSSL_cleanse(y.data(), y.size());
     PETERA_ASSIGN_OR_RETURN(SecretBytes cek, UnwrapContentKey(r, unblinded));
     return DecryptPayload(env, cek);
   }
+  DrainSslErrors();
   return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
 }
 

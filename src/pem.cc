@@ -20,9 +20,9 @@ struct PemBlock {
   unsigned char* data = nullptr;
   long len = 0;
   ~PemBlock() {
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    if (data != nullptr) OPENSSL_clear_free(data, static_cast<size_t>(len));
+    OPENSSL_secure_free(name);
+    OPENSSL_secure_free(header);
+    if (data != nullptr) OPENSSL_secure_clear_free(data, static_cast<size_t>(len));
   }
 };
 
@@ -96,7 +96,10 @@ Result<PemContents> ParsePem(std::string_view text, const std::string& source) {
   PemContents out;
   for (int index = 1;; ++index) {
     PemBlock block;
-    if (PEM_read_bio(bio.get(), &block.name, &block.header, &block.data, &block.len) != 1) {
+    // PEM_FLAG_SECURE: the decoded block (possibly a key) is kept in the
+    // secure heap when there is one, and wiped when freed.
+    if (PEM_read_bio_ex(bio.get(), &block.name, &block.header, &block.data, &block.len,
+                        PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) != 1) {
       unsigned long err = ERR_peek_last_error();
       if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
         ERR_clear_error();
@@ -118,28 +121,28 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   if (fd < 0) {
     return Error(ErrorCategory::kUsage, path + ": " + std::strerror(errno));
   }
-  std::string out;
   char buf[16384];
+  std::string out;
+  // Reserved once, so that growing never leaves a copy of a key behind.
+  out.reserve(max_bytes + sizeof(buf));
+  std::string failure;
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      close(fd);
-      return Error(ErrorCategory::kUsage, path + ": " + std::strerror(saved));
-    }
-    if (n == 0) break;
+    if (n < 0) failure = std::strerror(errno);
+    if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
     if (out.size() > max_bytes) {
-      close(fd);
-      OPENSSL_cleanse(out.data(), out.size());
-      return Error(ErrorCategory::kTooLarge,
-                   path + ": larger than " + std::to_string(max_bytes) + " bytes");
+      failure = "larger than " + std::to_string(max_bytes) + " bytes";
+      break;
     }
   }
   close(fd);
   OPENSSL_cleanse(buf, sizeof(buf));
-  return out;
+  if (failure.empty()) return out;
+  OPENSSL_cleanse(out.data(), out.size());
+  return Error(out.size() > max_bytes ? ErrorCategory::kTooLarge : ErrorCategory::kUsage,
+               path + ": " + failure);
 }
 
 Result<PemContents> LoadPemFile(const std::string& path) {

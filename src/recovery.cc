@@ -77,6 +77,18 @@ Result<BnPtr> KeyBn(EVP_PKEY* key, const char* name, bool secret) {
   return BnPtr(raw);
 }
 
+}  // namespace
+
+Status ValidateEcPoint(EVP_PKEY* key, std::span<const uint8_t> point) {
+  PETERA_ASSIGN_OR_RETURN(EcGroupPtr group, GroupOfKey(key));
+  BnCtxPtr ctx(BN_CTX_new());
+  if (!ctx) return SslError("cannot allocate BN_CTX");
+  PETERA_TRY(DecodePoint(group.get(), point, ctx.get()));
+  return OkStatus();
+}
+
+namespace {
+
 Result<EcPointPtr> PublicPointOf(EVP_PKEY* key, const EC_GROUP* group, BN_CTX* ctx) {
   size_t n = 0;
   if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0, &n) != 1) {
@@ -124,7 +136,7 @@ namespace {
 
 Result<std::string> HashSpki(const Bytes& der) {
   uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(der.data(), der.size(), digest);
+  if (SHA256(der.data(), der.size(), digest) == nullptr) return SslError("SHA-256 failed");
   return Base64UrlEncode(digest);
 }
 
@@ -309,6 +321,8 @@ Result<Blinding> Blinding::ForRsa(EVP_PKEY* server_key,
   if (!ctx || !r || !r_e || !blinded || !inverse) return SslError("cannot allocate numbers");
   // r must be invertible mod n; for a real modulus any r in [2, n) almost
   // always is, and the loop makes sure.
+  BN_set_flags(r.get(), BN_FLG_CONSTTIME);
+  BN_set_flags(inverse.get(), BN_FLG_CONSTTIME);
   do {
     if (BN_priv_rand_range(r.get(), n.get()) != 1) return SslError("RNG failure");
   } while (BN_cmp(r.get(), BN_value_one()) <= 0 ||

@@ -2,6 +2,7 @@
 #include "petera/trust.h"
 
 #include <arpa/inet.h>
+#include <cstdio>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
@@ -39,11 +40,28 @@ std::string SerialHex(X509* cert) {
   return out;
 }
 
+// Names come from certificates a network attacker may have made: print
+// them with anything but visible ASCII escaped.
+std::string Printable(const std::string& name) {
+  std::string out;
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x21 && c <= 0x7e) {
+      out += ch;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out = "[";
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += ", ";
-    out += names[i];
+    out += Printable(names[i]);
   }
   return out + "]";
 }
@@ -72,7 +90,7 @@ Error DescribeFailure(X509_STORE_CTX* ctx, const std::vector<X509Ptr>& chain,
       return TrustError(Who(cert) + " is not valid before " + NotBeforeDate(cert));
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return TrustError("name " + name + " not in subjectAltName " +
+      return TrustError("name " + Printable(name) + " not in subjectAltName " +
                         JoinNames(SubjectAltNames(chain.front().get())));
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -164,6 +182,15 @@ Status CheckLeaf(X509* leaf, VerifyMode mode) {
     }
     if (!is_ec && (usage & KU_KEY_ENCIPHERMENT) == 0) {
       return TrustError(Who(leaf) + " key usage does not allow keyEncipherment");
+    }
+    // The server applies its RSA key to whatever a client sends: the key
+    // must not also be trusted to sign, or recovery would be a signing oracle.
+    constexpr uint32_t kSigning = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION |
+                                  KU_KEY_CERT_SIGN | KU_CRL_SIGN;
+    if (!is_ec && (usage & kSigning) != 0) {
+      return TrustError(Who(leaf) + " is an RSA encryption key that may also sign; "
+                        "its key usage must not include digitalSignature, "
+                        "nonRepudiation, keyCertSign or cRLSign");
     }
   }
   return OkStatus();

@@ -109,6 +109,9 @@ class Blinding {
 Result<EcGroupPtr> GroupOfKey(EVP_PKEY* key);
 // Uncompressed SEC1 encoding of the public point of an EC key.
 Result<Bytes> EcPublicPoint(EVP_PKEY* key);
+// Checks that `point` is an uncompressed, canonical point of `key`'s curve
+// (the validation the server applies to X). Errors are kProtocol.
+Status ValidateEcPoint(EVP_PKEY* key, std::span<const uint8_t> point);
 // Field size in bytes of a group (32, 48, 66).
 size_t FieldBytes(const EC_GROUP* group);
 

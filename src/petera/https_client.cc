@@ -26,6 +26,15 @@ using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
 constexpr uint32_t kHeaderLimit = 16 * 1024;
+// TLS 1.2 suites: forward-secret (ECDHE) AEAD only, and the key exchange
+// groups, the same as peterad's (src/peterad/tls_context.h, kept in step by
+// hand: the client does not link server code). TLS 1.3 suites are all AEAD
+// and forward-secret, OpenSSL's defaults stand.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 const char* PhaseName(int phase) {
@@ -50,6 +59,12 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
     if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
       return SslError("cannot set the minimum TLS version");
     }
+    if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+      return SslError("cannot set the TLS 1.2 cipher list");
+    }
+    if (SSL_CTX_set1_groups_list(native, kGroups) != 1) {
+      return SslError("cannot set the key exchange groups");
+    }
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     // Peer validation is Petera's own (VerifyTlsChain), right after the
     // handshake; OpenSSL's default store must play no part in it.
@@ -67,7 +82,7 @@ std::shared_ptr<HttpsConnection> HttpsConnection::Create(asio::io_context& io,
                                                          Address address,
                                                          ClientSettings settings) {
   return std::shared_ptr<HttpsConnection>(
-      new HttpsConnection(io, tls, anchor, std::move(address), settings));
+      new HttpsConnection(io, tls, anchor, std::move(address), std::move(settings)));
 }
 
 HttpsConnection::HttpsConnection(asio::io_context& io, asio::ssl::context& tls,
@@ -77,8 +92,7 @@ HttpsConnection::HttpsConnection(asio::io_context& io, asio::ssl::context& tls,
       tls_(tls),
       anchor_(anchor),
       address_(std::move(address)),
-      settings_(settings),
-      resolver_(io),
+      settings_(std::move(settings)),
       timer_(io) {}
 
 void HttpsConnection::Progress(const std::string& what) const {
@@ -105,26 +119,31 @@ void HttpsConnection::Connect(ConnectHandler done) {
 
 void HttpsConnection::Resolve() {
   Progress("resolving " + address_.host);
-  resolving_ = true;
-  resolve_pending_ = true;
+  const ResolveFunction& resolve =
+      settings_.resolve ? settings_.resolve : ResolveFunction(ResolveWithGetaddrinfo);
+  auto lookup = HostLookup::Start(io_, resolve, address_.host, address_.port,
+                                  [self = shared_from_this()](Result<Endpoints> endpoints) {
+                                    self->OnResolved(std::move(endpoints));
+                                  });
+  if (!lookup.ok()) return FinishConnect(lookup.error());
+  lookup_ = std::move(lookup).value();
   timer_.expires_at(deadline_);
   timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
-    if (ec || !self->resolving_ || self->cancelled_) return;
-    self->resolving_ = false;
-    self->resolver_.cancel();
+    if (ec || !self->lookup_ || self->cancelled_) return;
+    // The lookup's thread is left to finish on its own; its answer is dropped.
+    self->lookup_->Abandon();
+    self->lookup_.reset();
     self->FinishConnect(self->NetworkError(Phase::kResolve, beast::error::timeout));
   });
-  resolver_.async_resolve(
-      address_.host, std::to_string(address_.port),
-      [self = shared_from_this()](const ErrorCode& ec, tcp::resolver::results_type results) {
-        self->resolve_pending_ = false;
-        if (!self->resolving_ || self->cancelled_) return;
-        self->resolving_ = false;
-        self->timer_.cancel();
-        if (ec) return self->FinishConnect(self->NetworkError(Phase::kResolve, ec));
-        for (const auto& entry : results) self->endpoints_.push_back(entry.endpoint());
-        self->StartConnect();
-      });
+}
+
+void HttpsConnection::OnResolved(Result<Endpoints> endpoints) {
+  lookup_.reset();
+  if (cancelled_) return;
+  timer_.cancel();
+  if (!endpoints.ok()) return FinishConnect(endpoints.error());
+  endpoints_ = std::move(endpoints).value();
+  StartConnect();
 }
 
 void HttpsConnection::StartConnect() {
@@ -284,12 +303,12 @@ void HttpsConnection::Close() {
 void HttpsConnection::Cancel() {
   if (cancelled_) return;
   cancelled_ = true;
-  resolving_ = false;
   // The handlers may hold their owner, which holds this connection.
   connect_done_ = nullptr;
   response_done_ = nullptr;
   timer_.cancel();
-  resolver_.cancel();
+  if (lookup_) lookup_->Abandon();
+  lookup_.reset();
   Close();
 }
 
@@ -324,7 +343,7 @@ Error HttpsConnection::NetworkError(Phase phase, const ErrorCode& ec) const {
                                               " s " + where);
   }
   switch (phase) {
-    case Phase::kResolve:
+    case Phase::kResolve:  // only its timeout comes here
       return Error(ErrorCategory::kNetwork, "cannot resolve " + address_.host + ": " + ec.message());
     case Phase::kConnect:
       return Error(ErrorCategory::kNetwork, "cannot connect: " + ec.message());

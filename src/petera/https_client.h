@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "cli_io.h"
+#include "host_resolver.h"
 #include "petera/address.h"
 #include "petera/result.h"
 #include "petera/trust.h"
@@ -42,6 +43,9 @@ namespace http = boost::beast::http;
 struct ClientSettings {
   std::chrono::seconds timeout{10};  // per server: connect and requests
   const Reporter* reporter = nullptr;  // -v progress lines, may be null
+  // Name lookups, each in a thread of its own (host_resolver.h); empty means
+  // ResolveWithGetaddrinfo. IP literals are never looked up.
+  ResolveFunction resolve;
 };
 
 struct HttpRequest {
@@ -58,8 +62,9 @@ struct HttpResponse {
   std::string body;
 };
 
-// A TLS client context: TLS 1.2 at least, OpenSSL verification off (Petera
-// validates the chain itself, see above), no compression or renegotiation.
+// A TLS client context: TLS 1.2 at least with ECDHE AEAD suites only, groups
+// X25519, P-256 and P-384, OpenSSL verification off (Petera validates the
+// chain itself, see above), no compression or renegotiation.
 Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext();
 
 class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
@@ -79,14 +84,11 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   // Sends one request and reads the answer, connecting first when the
   // connection is not open (first use, or the server closed it).
   void Send(HttpRequest request, ResponseHandler done);
-  // Stops everything at once: closes the socket, cancels timers and the
-  // resolver. No handler is called afterwards.
+  // Stops everything at once: closes the socket, cancels the timer and
+  // abandons a name lookup in flight. No handler is called afterwards.
   void Cancel();
 
   const Address& address() const { return address_; }
-  // True while a name resolution that timed out is still running in the
-  // resolver's thread (it cannot be interrupted).
-  bool resolve_pending() const { return resolve_pending_; }
 
  private:
   using Stream = beast::ssl_stream<beast::tcp_stream>;
@@ -96,6 +98,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
                   Address address, ClientSettings settings);
 
   void Resolve();
+  void OnResolved(Result<Endpoints> endpoints);
   void StartConnect();
   void Handshake();
   void VerifyPeer();
@@ -116,7 +119,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   const Anchor& anchor_;
   Address address_;
   ClientSettings settings_;
-  asio::ip::tcp::resolver resolver_;
+  std::shared_ptr<HostLookup> lookup_;  // the name lookup in flight, if any
   asio::steady_timer timer_;
   std::optional<Stream> stream_;
   beast::flat_buffer buffer_;
@@ -127,8 +130,6 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   std::chrono::steady_clock::time_point deadline_;
   bool deadline_set_ = false;
   bool open_ = false;
-  bool resolving_ = false;
-  bool resolve_pending_ = false;
   bool cancelled_ = false;
   ConnectHandler connect_done_;
   ResponseHandler response_done_;

@@ -1,25 +1,16 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #include "io_runner.h"
 
-
 namespace petera::client {
 
 IoRunner::IoRunner() : io_(std::make_unique<asio::io_context>(1)) {}
 
+// Cancel() abandons any name lookup still running (host_resolver.h), after
+// which its thread no longer touches the io_context: destroying it now never
+// waits for a lookup that hangs.
 IoRunner::~IoRunner() {
-  bool resolve_pending = false;
-  for (auto& connection : connections_) {
-    connection->Cancel();
-    resolve_pending = resolve_pending || connection->resolve_pending();
-  }
+  for (auto& connection : connections_) connection->Cancel();
   connections_.clear();
-  if (resolve_pending) {
-    // A getaddrinfo() that timed out is still running in Asio's resolver
-    // thread and cannot be interrupted; destroying the io_context would wait
-    // for it, defeating --timeout. The process is about to finish its
-    // command, so the context is left to the exit instead.
-    (void)io_.release();
-  }
 }
 
 void IoRunner::Add(std::shared_ptr<HttpsConnection> connection) {

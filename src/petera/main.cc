@@ -3,6 +3,7 @@
 // petera: the Petera client. Parses the command line and runs one command;
 // see petera(1).
 #include <csignal>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -125,7 +126,8 @@ void AddCommands(CLI::App& app, Parsed& p) {
   tls->excludes(encryption);
   verify->add_option("--name", p.verify.name,
                      "Server name to check (default: the file's Petera-Server: line, "
-                     "else the leaf's first subjectAltName)")
+                     "else the leaf's first DNS subjectAltName that is not a wildcard, "
+                     "else its first IP one)")
       ->type_name("HOST");
   verify->add_option("CHAIN", p.verify.chain_path, "PEM file, leaf first")->required();
   verify->footer(
@@ -172,11 +174,18 @@ int Fail(const std::string& message) {
   return petera::ExitCode(petera::ErrorCategory::kUsage);
 }
 
-}  // namespace
+// The last line of defence: code below reports failures as Status, but an
+// exception that escapes anyway (std::bad_alloc, a library's) must end in one
+// line and exit status 1, never in std::terminate.
+int ReportInternalError(const std::string& what) {
+  try {
+    petera::client::Reporter(false).Line("internal error: " + what);
+  } catch (...) {
+  }
+  return petera::ExitCode(petera::ErrorCategory::kInternal);
+}
 
-int main(int argc, char** argv) {
-  // A closed stdout must be an error we report, not a silent death.
-  std::signal(SIGPIPE, SIG_IGN);
+int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto split = petera::client::SplitAnchor(args);
   if (!split.has_command && !AsksForHelp(args)) {
@@ -204,4 +213,18 @@ int main(int argc, char** argv) {
   if (status.ok()) return 0;
   petera::client::Reporter(false).Line(status.error().message());
   return petera::ExitCode(status.error().category());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A closed stdout must be an error we report, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    return ReportInternalError(e.what());
+  } catch (...) {
+    return ReportInternalError("unknown exception");
+  }
 }

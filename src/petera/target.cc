@@ -122,6 +122,8 @@ Result<Address> AddressFromLeaf(X509* leaf) {
                  "the leaf certificate " + SubjectName(leaf) +
                      " has no DNS or IP subjectAltName to take the server address from");
   }
+  // An IP SAN is a bare literal ("::1"), not the "[::1]" ParseAddress wants.
+  if (IsIpLiteral(*chosen)) return Address{*chosen, kDefaultPort};
   auto address = ParseAddress(*chosen);
   if (!address.ok()) return address.error().Wrap("subjectAltName of " + SubjectName(leaf));
   return address;

@@ -51,8 +51,8 @@ Result<ServerPem> ParseServerPem(std::string_view text, const std::string& sourc
 Result<std::string> FormatServerPem(const Address& address,
                                     const std::vector<X509Ptr>& chain);
 
-// The leaf's first DNS subjectAltName, else its first IP one, on the default
-// port.
+// The leaf's first DNS subjectAltName that is not a wildcard, else its first
+// IP one (IPv4 or IPv6), on the default port.
 Result<Address> AddressFromLeaf(X509* leaf);
 
 // The address decryption will contact for `pem`: its Petera-Server: line,

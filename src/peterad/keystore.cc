@@ -222,15 +222,29 @@ class KeyStoreLoader {
       store_->notes_.push_back(file + ": certificate " + SubjectName(leaf) + " expired on " +
                                NotAfterDate(leaf) + " (fine: old envelopes stay recoverable)");
     }
+    auto cert_kid = KeyIdOfCertificate(leaf);
+    if (!cert_kid.ok()) return Refuse(file + ": " + cert_kid.error().message());
     auto key = RecoveryKey::Create(std::move(pem.private_keys.front()));
     if (!key.ok()) return Refuse(file + ": " + key.error().message());
-    std::string kid = key->kid();
-    if (store_->keys_.count(kid) != 0) {
-      store_->notes_.push_back(file + ": same key as an earlier file (kid " + kid + "), ignored");
-      return OkStatus();
-    }
-    store_->keys_.emplace(std::move(kid), std::move(key).value());
+    AddKey(file, std::move(key).value(), cert_kid.value());
     return OkStatus();
+  }
+
+  // Indexes a key under the kid clients compute from its certificate and
+  // under its own (canonical) kid. A second file with the same key adds only
+  // its certificate's kid, which may differ from the first certificate's.
+  void AddKey(const std::string& file, RecoveryKey key, const std::string& cert_kid) {
+    auto& index = store_->by_kid_;
+    if (auto known = index.find(key.kid()); known != index.end()) {
+      store_->notes_.push_back(file + ": same key as an earlier file (kid " + cert_kid +
+                               "), ignored");
+      index.emplace(cert_kid, known->second);
+      return;
+    }
+    const RecoveryKey* added =
+        store_->keys_.emplace_back(std::make_unique<const RecoveryKey>(std::move(key))).get();
+    index.emplace(added->kid(), added);
+    index.emplace(cert_kid, added);
   }
 
   Status LoadEncrypt() {
@@ -254,7 +268,8 @@ class KeyStoreLoader {
     if (public_key == nullptr) return Refuse(path + ": cannot read the leaf's public key");
     Status type = CheckEncryptionKeyType(public_key, path + " leaf " + SubjectName(leaf));
     if (!type.ok()) return Refuse(type.error().message());
-    PETERA_ASSIGN_OR_RETURN(std::string kid, KeyId(public_key));
+    // The kid clients compute: from the certificate's own encoding of the key.
+    PETERA_ASSIGN_OR_RETURN(std::string kid, KeyIdOfCertificate(leaf));
     if (Find(kid) == nullptr) {
       return Refuse("the encryption certificate " + SubjectName(leaf) + " in " + path +
                     " has no private key in " + paths_.decrypt_dir +
@@ -300,8 +315,8 @@ class KeyStoreLoader {
   Status CheckTlsKeyIsSeparate() {
     EVP_PKEY* tls = store_->tls_key_.get();
     bool same = EVP_PKEY_eq(tls, encryption_key_.get()) == 1;
-    for (const auto& [kid, key] : store_->keys_) {
-      same = same || EVP_PKEY_eq(tls, key.pkey()) == 1;
+    for (const auto& key : store_->keys_) {
+      same = same || EVP_PKEY_eq(tls, key->pkey()) == 1;
     }
     DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
     if (same) {
@@ -326,8 +341,8 @@ Result<std::shared_ptr<const KeyStore>> KeyStore::Load(const KeyStorePaths& path
 }
 
 const RecoveryKey* KeyStore::Find(std::string_view kid) const {
-  auto it = keys_.find(std::string(kid));
-  return it == keys_.end() ? nullptr : &it->second;
+  auto it = by_kid_.find(std::string(kid));
+  return it == by_kid_.end() ? nullptr : it->second;
 }
 
 }  // namespace petera::peterad

@@ -47,7 +47,11 @@ class KeyStore {
   // The ENCRYPT.pem certificates, re-encoded as PEM, leaf first.
   const std::string& chain_pem() const { return chain_pem_; }
 
-  // The decryption key with this key id, or nullptr.
+  // The decryption key with this key id, or nullptr. Each key is found under
+  // KeyIdOfCertificate of its certificate, the kid clients send, and under
+  // its own KeyId when that differs (a certificate may encode the public key
+  // in another form than OpenSSL writes it: RSA without NULL parameters, a
+  // compressed EC point).
   const RecoveryKey* Find(std::string_view kid) const;
   size_t key_count() const { return keys_.size(); }
 
@@ -73,7 +77,8 @@ class KeyStore {
   KeyStore() = default;
 
   std::string chain_pem_;
-  std::unordered_map<std::string, RecoveryKey> keys_;
+  std::vector<std::unique_ptr<const RecoveryKey>> keys_;
+  std::unordered_map<std::string, const RecoveryKey*> by_kid_;
   std::vector<X509Ptr> tls_chain_;
   EvpPkeyPtr tls_key_;
   std::string encryption_kid_;

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <bit>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,6 +21,7 @@
 #include <cmath>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,13 +46,27 @@ using error_code = boost::system::error_code;
 constexpr int kExitOk = 0;
 constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
-constexpr size_t kSecureHeapBytes = 1 << 20;
+
+// OpenSSL's secure heap holds the private keys' secret numbers and the
+// temporaries of each recovery. Measured on OpenSSL 3.0: under 2 KiB per key
+// (RSA-3072) and under 4 KiB per recovery in flight. OpenSSL 3.0 does not
+// fall back to the ordinary heap when the arena is full (the allocation, and
+// with it the recovery or the key load, fails), so the arena is sized with a
+// wide margin: 16 KiB per key file and 64 KiB per thread, doubled for keys
+// added by reloads, at least 4 MiB, rounded up to a power of two (OpenSSL
+// requires one). 4 MiB fits the unit's LimitMEMLOCK=8M; more keys than that
+// covers (about 120) need a larger LimitMEMLOCK.
+constexpr size_t kMinSecureHeapBytes = size_t{4} << 20;
+constexpr size_t kSecureHeapBytesPerKey = size_t{16} << 10;
+constexpr size_t kSecureHeapBytesPerThread = size_t{64} << 10;
+size_t g_secure_heap_bytes = 0;
 
 struct Options {
   KeyStorePaths paths;
   std::vector<std::string> listen;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_connections = 4096;
+  size_t max_requests_per_connection = 1000;
   double handshake_timeout = 10;
   double header_timeout = 10;
   double body_timeout = 10;
@@ -103,6 +119,11 @@ void AddOptions(CLI::App& app, Options& o) {
       ->type_name("N")
       ->check(CLI::Range(size_t{1}, size_t{1000000}).description(""))
       ->capture_default_str();
+  app.add_option("--max-requests-per-connection", o.max_requests_per_connection,
+                 "Requests after which a keep-alive connection is closed")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{1}, size_t{1000000000}).description(""))
+      ->capture_default_str();
   auto seconds = CLI::Range(0.001, 86400.0).description("");
   app.add_option("--handshake-timeout", o.handshake_timeout, "Seconds for the TLS handshake")
       ->type_name("SECONDS")->check(seconds)->capture_default_str();
@@ -129,8 +150,45 @@ void AddOptions(CLI::App& app, Options& o) {
   app.footer(kFooter);
 }
 
+// Regular, non-hidden entries of DECRYPT.d/ (0 when it cannot be listed:
+// loading the keys reports that).
+size_t CountKeyFiles(const std::string& dir) {
+  std::error_code ec;
+  size_t count = 0;
+  std::filesystem::directory_iterator it(dir, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.empty() && name.front() != '.') ++count;
+  }
+  return count;
+}
+
+size_t SecureHeapBytes(size_t key_files, unsigned threads) {
+  size_t need = 2 * key_files * kSecureHeapBytesPerKey + threads * kSecureHeapBytesPerThread;
+  return std::bit_ceil(std::max(kMinSecureHeapBytes, need));
+}
+
+// The secure heap keeps private keys out of swap and core dumps. It must
+// exist before the keys are loaded, and OpenSSL sets it up once per process.
+void InitSecureHeap(const Options& options) {
+  size_t bytes = SecureHeapBytes(CountKeyFiles(options.paths.decrypt_dir), options.threads);
+  int result = CRYPTO_secure_malloc_init(bytes, 32);
+  if (result == 0) {
+    spdlog::warn("OpenSSL secure heap unavailable: private keys live in ordinary memory "
+                 "and may be swapped out");
+    return;
+  }
+  g_secure_heap_bytes = bytes;
+  if (result != 1) {
+    // 2: the arena works but mlock (or madvise) failed.
+    spdlog::warn("OpenSSL secure heap of {} KiB could not be locked in memory: private keys "
+                 "may be swapped out; raise LimitMEMLOCK (ulimit -l) above {} KiB",
+                 bytes >> 10, (bytes >> 10) + 64);
+  }
+}
+
 // No core dumps (they would hold private keys), no ptrace by other users.
-void HardenProcess() {
+void HardenProcess(const Options& options) {
   struct rlimit none {};
   if (setrlimit(RLIMIT_CORE, &none) != 0) spdlog::warn("cannot disable core dumps");
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) spdlog::warn("cannot clear the dumpable flag");
@@ -143,9 +201,19 @@ void HardenProcess() {
   }
   // OpenSSL writes to sockets with write(): a closed peer must not kill us.
   signal(SIGPIPE, SIG_IGN);
-  if (CRYPTO_secure_malloc_init(kSecureHeapBytes, 32) == 0) {
-    spdlog::warn("OpenSSL secure heap unavailable (mlock limit?): private keys may be "
-                 "swapped out; raise LimitMEMLOCK");
+  InitSecureHeap(options);
+}
+
+// Debug: how full the secure heap is; a warning when keys fill half of it,
+// which leaves too little for the recoveries in flight.
+void LogSecureHeap() {
+  if (g_secure_heap_bytes == 0) return;
+  size_t used = CRYPTO_secure_used();
+  spdlog::debug("OpenSSL secure heap: {} of {} bytes in use", used, g_secure_heap_bytes);
+  if (used > g_secure_heap_bytes / 2) {
+    spdlog::warn("the keys fill {} of the {} bytes of OpenSSL's secure heap: restart peterad "
+                 "so that it sizes the heap for them (and raise LimitMEMLOCK to match)",
+                 used, g_secure_heap_bytes);
   }
 }
 
@@ -164,6 +232,7 @@ void LogState(const KeyStore& keys, const char* event) {
                keys.tls_not_after());
   for (const std::string& note : keys.notes()) spdlog::info("{}", note);
   for (const std::string& warning : keys.warnings()) spdlog::warn("WARNING: {}", warning);
+  LogSecureHeap();
 }
 
 Status AddListeners(Server& server, const std::vector<std::string>& listen) {
@@ -284,6 +353,7 @@ ServerOptions ToServerOptions(const Options& o) {
   s.idle_timeout = Millis(o.idle_timeout);
   s.write_timeout = Millis(o.write_timeout);
   s.max_connections = o.max_connections;
+  s.max_requests_per_connection = o.max_requests_per_connection;
   return s;
 }
 
@@ -340,7 +410,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "peterad: %s\n", logging.error().message().c_str());
     return kExitUsage;
   }
-  HardenProcess();
+  HardenProcess(options);
   return Serve(options);
 }
 

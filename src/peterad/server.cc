@@ -101,7 +101,7 @@ Server::Server(net::io_context& ioc, ServerOptions options,
                std::shared_ptr<const ServingState> state)
     : ioc_(ioc),
       options_(options),
-      state_(std::move(state)),
+      state_(std::make_shared<CurrentState>(std::move(state))),
       registry_(std::make_shared<Registry>(options.max_connections)) {}
 
 Server::~Server() = default;
@@ -156,13 +156,7 @@ void Server::Start() {
 }
 
 void Server::SetState(std::shared_ptr<const ServingState> state) {
-  std::lock_guard<std::mutex> lock(mu_);
-  state_ = std::move(state);
-}
-
-std::shared_ptr<const ServingState> Server::state() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return state_;
+  state_->Set(std::move(state));
 }
 
 void Server::Stop() {
@@ -184,8 +178,9 @@ void Server::Serve(tcp::socket socket) {
     return;  // the socket closes here, at once
   }
   socket.set_option(tcp::no_delay(true), ec);
-  std::shared_ptr<const ServingState> current = state();
-  SslPtr ssl(SSL_new(current->tls.get()));
+  // The TLS session keeps this context (SSL_new holds a reference to it);
+  // the keys are looked up again for every request.
+  SslPtr ssl(SSL_new(state_->Get()->tls.get()));
   if (!ssl) {
     spdlog::warn("{}: cannot create a TLS session: {}", peer, DrainSslErrors());
     return;
@@ -195,7 +190,7 @@ void Server::Serve(tcp::socket socket) {
     spdlog::warn("{}: {}", peer, stream.error().message());
     return;
   }
-  auto session = std::make_shared<Session>(std::move(stream).value(), std::move(current),
+  auto session = std::make_shared<Session>(std::move(stream).value(), state_,
                                            options_, registry_, std::move(peer));
   if (registry_->Add(session)) session->Start();
 }

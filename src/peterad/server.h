@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "petera/recovery.h"
@@ -41,12 +42,37 @@ struct ServerOptions {
   std::size_t max_connections = 4096;
   std::size_t header_limit = 8192;
   std::size_t body_limit = kMaxRecoveryBodyBytes;
+  // The response to the last request a connection may make says
+  // "Connection: close", so that no connection lives forever.
+  std::size_t max_requests_per_connection = 1000;
 };
 
-// What new connections are served with; replaced as a whole on reload.
+// What peterad serves; replaced as a whole on reload. New connections take
+// their TLS context from the current state; every request, also on a
+// connection opened before a reload, takes the keys of the current state.
 struct ServingState {
   std::shared_ptr<const KeyStore> keys;
   std::shared_ptr<SSL_CTX> tls;
+};
+
+// The current ServingState, shared by the server and its sessions.
+// Thread-safe.
+class CurrentState {
+ public:
+  explicit CurrentState(std::shared_ptr<const ServingState> state) : state_(std::move(state)) {}
+
+  std::shared_ptr<const ServingState> Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+  void Set(std::shared_ptr<const ServingState> state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = std::move(state);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const ServingState> state_;
 };
 
 class Registry;
@@ -68,7 +94,8 @@ class Server {
 
   // Starts accepting on every listener.
   void Start();
-  // New connections use `state` from now on. Thread-safe.
+  // Requests use the keys of `state` from now on, new connections also its
+  // TLS context. Thread-safe.
   void SetState(std::shared_ptr<const ServingState> state);
   // Stops accepting and closes connections that are not inside a request;
   // the others close after their response. Thread-safe.
@@ -79,15 +106,13 @@ class Server {
  private:
   class Listener;
 
-  std::shared_ptr<const ServingState> state() const;
   // Takes an accepted connection: refuses it at once when full, else starts
   // a session with the current state.
   void Serve(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   ServerOptions options_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const ServingState> state_;
+  std::shared_ptr<CurrentState> state_;
   std::shared_ptr<Registry> registry_;
   std::vector<std::shared_ptr<Listener>> listeners_;
 };

@@ -70,7 +70,7 @@ size_t Registry::size() const {
 
 // --- Session ------------------------------------------------------------------
 
-Session::Session(TlsStream stream, std::shared_ptr<const ServingState> state,
+Session::Session(TlsStream stream, std::shared_ptr<const CurrentState> state,
                  const ServerOptions& options, std::shared_ptr<Registry> registry,
                  std::string peer)
     : stream_(std::move(stream)),
@@ -85,6 +85,9 @@ Session::~Session() { registry_->Remove(this); }
 
 void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    // Stop() ran between Registry::Add and now: its cancel would be undone
+    // by Arm(), so close here.
+    if (self->stopping_) return self->Close();
     self->phase_ = Phase::kHandshake;
     self->Arm(self->options_.handshake_timeout);
     // OpenSSL allocates its handshake buffers (~40 KiB) on the first step:
@@ -109,18 +112,32 @@ void Session::OnStop() {
   if (phase_ == Phase::kHandshake || phase_ == Phase::kIdle) stream_.cancel();
 }
 
+// Each phase moves the deadline; the timer itself is only restarted when
+// the new deadline is earlier than the pending wait. Otherwise the pending
+// wait ends first and OnTimer waits again for the rest, so that a keep-alive
+// request, with its four phases, usually costs no timer system call at all.
 void Session::Arm(std::chrono::milliseconds timeout) {
-  ++generation_;
   timed_out_ = false;
   stream_.reset_cancel();
-  timer_.expires_after(timeout);
+  deadline_ = Clock::now() + timeout;
+  if (timer_pending_ && timer_.expiry() <= deadline_) return;
+  StartTimer();
+}
+
+void Session::StartTimer() {
+  ++generation_;
+  timer_pending_ = true;
+  timer_.expires_at(deadline_);
   timer_.async_wait([self = shared_from_this(), generation = generation_](error_code ec) {
     self->OnTimer(ec, generation);
   });
 }
 
 void Session::OnTimer(error_code ec, unsigned generation) {
-  if (ec || generation != generation_ || closed_) return;
+  if (generation != generation_) return;  // replaced by a wait for an earlier deadline
+  timer_pending_ = false;
+  if (ec || closed_) return;
+  if (Clock::now() < deadline_) return StartTimer();  // the deadline moved on
   timed_out_ = true;
   stream_.cancel();
 }
@@ -220,8 +237,12 @@ void Session::Dispatch() {
   log_method_ = std::string(request.method_string());
   log_target_ = std::string(request.target().substr(0, kMaxLoggedTarget));
   log_detail_.clear();
-  Response response = Handle(request, *state_->keys, &log_detail_);
-  response.keep_alive(response.keep_alive() && !stopping_);
+  ++requests_;
+  // The keys as of now: a reload also applies to connections already open.
+  std::shared_ptr<const ServingState> state = state_->Get();
+  Response response = Handle(request, *state->keys, &log_detail_);
+  bool last = stopping_ || requests_ >= options_.max_requests_per_connection;
+  response.keep_alive(response.keep_alive() && !last);
   Write(std::move(response));
 }
 

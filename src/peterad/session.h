@@ -48,7 +48,7 @@ class Registry {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(TlsStream stream, std::shared_ptr<const ServingState> state,
+  Session(TlsStream stream, std::shared_ptr<const CurrentState> state,
           const ServerOptions& options, std::shared_ptr<Registry> registry, std::string peer);
   ~Session();
   Session(const Session&) = delete;
@@ -64,6 +64,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Clock = std::chrono::steady_clock;
 
   void Arm(std::chrono::milliseconds timeout);
+  void StartTimer();
   void OnTimer(error_code ec, unsigned generation);
   void OnStop();
 
@@ -87,7 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
 
   TlsStream stream_;
-  std::shared_ptr<const ServingState> state_;
+  std::shared_ptr<const CurrentState> state_;
   ServerOptions options_;
   std::shared_ptr<Registry> registry_;
   std::string peer_;
@@ -97,11 +98,14 @@ class Session : public std::enable_shared_from_this<Session> {
   Response response_;
 
   Phase phase_ = Phase::kHandshake;
+  Clock::time_point deadline_;
+  bool timer_pending_ = false;
   unsigned generation_ = 0;
   bool timed_out_ = false;
   bool closed_ = false;
   bool stopping_ = false;
   bool first_request_ = true;
+  std::size_t requests_ = 0;
   bool keep_alive_ = false;
 
   // For the request log line, kept until the response is written.

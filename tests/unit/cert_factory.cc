@@ -29,7 +29,8 @@ std::string Join(const std::vector<std::string>& v) {
 
 Issued Issue(const CertSpec& spec, const Issued* issuer) {
   Issued out;
-  out.key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  out.key.reset(spec.rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
+                         : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   out.cert.reset(X509_new());
   X509* c = out.cert.get();
   static long serial = 1000;

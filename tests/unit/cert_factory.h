@@ -24,9 +24,10 @@ struct CertSpec {
   int pathlen = -1;               // with ca: -1 means no constraint
   std::string eku{};              // e.g. "serverAuth", empty for none
   std::string key_usage{};        // e.g. "keyAgreement", empty for none
+  bool rsa = false;               // an RSA-2048 key instead of P-256
 };
 
-// Issues a certificate with a fresh P-256 key, signed by `issuer` (or
+// Issues a certificate with a fresh P-256 (or RSA-2048) key, signed by `issuer` (or
 // self-signed when issuer is null), valid from yesterday for a year.
 Issued Issue(const CertSpec& spec, const Issued* issuer);
 

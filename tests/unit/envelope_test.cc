@@ -153,7 +153,22 @@ TEST(Envelope, RefusesStructuralDamage) {
   EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["epk"]["crv"] = "P-384"; }).ok());
   EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["server"] = "a b"; }).ok());
   EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["x5c"] = json::array(); }).ok());
+  // Wrong JSON types where strings belong must fail cleanly, never throw.
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["epk"]["kty"] = 1; }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["epk"]["crv"] = json::array(); }).ok());
+  EXPECT_FALSE(mutate([](json& d) { d["recipients"][0]["header"]["kid"] = 5; }).ok());
   EXPECT_TRUE(mutate([](json&) {}).ok());
+}
+
+TEST(Envelope, RefusesAnEphemeralKeyOffTheCurveAsCorrupt) {
+  std::string text = EncryptTo(SecretFromString("x"), {"s1/encrypt-ec.pem"});
+  json doc = Doc(text);
+  auto y = *Base64UrlDecode(doc["recipients"][0]["header"]["epk"]["y"].get<std::string>());
+  y.back() ^= 1;
+  doc["recipients"][0]["header"]["epk"]["y"] = Base64UrlEncode(y);
+  auto env = ParseEnvelope(doc.dump());
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().category(), ErrorCategory::kCorrupt);
 }
 
 TEST(Envelope, RecordsEachServerAddress) {

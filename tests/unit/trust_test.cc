@@ -300,5 +300,16 @@ TEST_F(GeneratedChainTest, EncryptionLeafKeyUsageMustAllowKeyAgreement) {
   EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(no_usage, {&inter_}), "localhost").ok());
 }
 
+TEST_F(GeneratedChainTest, RsaEncryptionKeyMustNotAlsoSign) {
+  auto signing = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"},
+                                 .key_usage = "keyEncipherment,digitalSignature", .rsa = true},
+                                &inter_);
+  ExpectRefused(VerifyEncryptionChain(*anchor_, Chain(signing, {&inter_}), "localhost"),
+                "may also sign");
+  auto encipher = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"},
+                                  .key_usage = "keyEncipherment", .rsa = true}, &inter_);
+  EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(encipher, {&inter_}), "localhost").ok());
+}
+
 }  // namespace
 }  // namespace petera
