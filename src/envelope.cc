@@ -404,7 +404,7 @@ Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) 
 }
 
 Result<SecretBytes> DecryptWithPrivateKey(const Envelope& env, EVP_PKEY* private_key) {
-  EVP_PKEY_up_ref(private_key);
+  if (EVP_PKEY_up_ref(private_key) != 1) return SslError("cannot reference key");
   PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
   for (const auto& r : env.recipients) {
     // Compare keys, not key ids: a certificate's SPKI encoding may differ

@@ -303,7 +303,7 @@ Result<Blinding> Blinding::ForEc(EVP_PKEY* server_key, std::span<const uint8_t> 
     }
   } while (EC_POINT_is_at_infinity(b.group_.get(), x.get()) == 1);
   PETERA_ASSIGN_OR_RETURN(b.request_, EncodePoint(b.group_.get(), x.get(), ctx.get()));
-  EVP_PKEY_up_ref(server_key);
+  if (EVP_PKEY_up_ref(server_key) != 1) return SslError("cannot reference key");
   b.server_key_.reset(server_key);
   return b;
 }
@@ -334,7 +334,7 @@ Result<Blinding> Blinding::ForRsa(EVP_PKEY* server_key,
   }
   PETERA_ASSIGN_OR_RETURN(b.request_, BnToBytes(blinded.get(), k));
   b.factor_ = std::move(inverse);  // keep r^-1: all Unblind needs
-  EVP_PKEY_up_ref(server_key);
+  if (EVP_PKEY_up_ref(server_key) != 1) return SslError("cannot reference key");
   b.server_key_.reset(server_key);
   return b;
 }

@@ -273,7 +273,7 @@ Result<VerifiedChain> ChainVerifier::Verify(const Anchor& anchor,
   VerifiedChain out;
   for (int i = 0; i < sk_X509_num(built.get()); ++i) {
     X509* cert = sk_X509_value(built.get(), i);
-    X509_up_ref(cert);
+    if (X509_up_ref(cert) != 1) return SslError("cannot reference certificate");
     out.chain.emplace_back(cert);
   }
   DrainSslErrors();

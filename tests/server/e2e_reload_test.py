@@ -4,6 +4,7 @@ without dropping connections, a failed reload keeps the old state) and the
 SIGTERM drain."""
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -12,7 +13,7 @@ import time
 import unittest
 
 import peterah
-from e2e_util import pem_blocks, private_copy, recovery_round
+from e2e_util import pem_blocks, private_copy, recovery_round, request_body
 
 
 class ReloadTest(unittest.TestCase):
@@ -74,6 +75,27 @@ class ReloadTest(unittest.TestCase):
             self.assertEqual((status, code), (200, 0), out)
             self.assertTrue(out.strip().endswith("OK"), out)
 
+    def test_a_reload_that_removes_a_key_applies_to_connections_already_open(self):
+        rsa_cert = self.pki / "s1/encrypt-rsa.pem"
+        conn = http.client.HTTPSConnection("127.0.0.1", self.server.port, timeout=10,
+                                           context=peterah.client_context())
+
+        def recover():
+            conn.request("POST", "/v1/recover", body=json.dumps(request_body(rsa_cert)),
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+
+        self.assertEqual(recover()[0], 200)
+        sock = conn.sock
+        os.remove(self.f["decrypt_dir"] / "rsa.pem")
+        self.assertTrue(self.server.reload(wait_for="reloaded:"), self.server.log)
+        # Same connection, opened before the reload: the removed key is gone.
+        status, body = recover()
+        self.assertIs(conn.sock, sock, "the connection was replaced")
+        self.assertEqual((status, body), (404, b'{"error":"unknown_kid"}'))
+        conn.close()
+
     def test_a_failed_reload_keeps_the_previous_state(self):
         old_chain = self.chain()
         self.f["encrypt"].write_text("not a certificate\n")
@@ -110,6 +132,31 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(self.server.proc.wait(timeout=10), 0)
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", self.server.port), timeout=2).close()
+
+
+class MaxRequestsPerConnectionTest(unittest.TestCase):
+    def test_the_last_allowed_request_gets_connection_close_and_the_connection_ends(self):
+        pki = peterah.make_pki()
+        server = peterah.Server(**peterah.server_files(pki),
+                                extra_args=["--max-requests-per-connection", "3"])
+        try:
+            server.start()
+            ctx = peterah.client_context()
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", server.port),
+                                                         timeout=10),
+                                server_hostname="localhost")
+            s.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n" * 4)
+            answers = read_all(s).split(b"HTTP/1.1 ")[1:]
+            self.assertEqual(len(answers), 3, answers)
+            for answer in answers[:2]:
+                self.assertTrue(answer.startswith(b"200 OK"), answer)
+                self.assertNotIn(b"Connection: close", answer)
+            self.assertTrue(answers[2].startswith(b"200 OK"), answers[2])
+            self.assertIn(b"Connection: close", answers[2])
+            server.proc.terminate()
+            self.assertEqual(server.proc.wait(timeout=15), 0)
+        finally:
+            server.kill()
 
 
 class NotifyTest(unittest.TestCase):

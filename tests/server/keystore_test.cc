@@ -2,11 +2,16 @@
 #include "peterad/keystore.h"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 
 #include <string>
 #include <vector>
 
+#include "petera/pem.h"
 #include "petera/recovery.h"
 #include "server_test_util.h"
 
@@ -80,6 +85,86 @@ TEST_F(KeyStoreTest, LoadsEveryDecryptionKeyAndTheEncryptionChain) {
   EXPECT_NE(keys.encryption_subject().find("s1.petera.test"), std::string::npos);
   EXPECT_EQ(keys.encryption_not_after(), "2045-01-01");
   EXPECT_TRUE(keys.warnings().empty());
+}
+
+// The first certificate of a PEM file.
+X509Ptr LeafCertificate(const std::string& path) {
+  auto pem = LoadPemFile(path);
+  if (!pem.ok() || pem->certificates.empty()) return nullptr;
+  return std::move(pem->certificates.front());
+}
+
+std::string PemOf(EVP_PKEY* private_key, X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1 ||
+      PEM_write_bio_PrivateKey(bio.get(), private_key, nullptr, nullptr, 0, nullptr,
+                               nullptr) != 1) {
+    return "";
+  }
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
+// A self-signed P-256 certificate whose SubjectPublicKeyInfo holds the
+// compressed point: a valid encoding that OpenSSL does not write for the
+// private key, so that its KeyId and KeyIdOfCertificate differ.
+X509Ptr CompressedPointCertificate(EVP_PKEY* key) {
+  EvpPkeyPtr compressed(EVP_PKEY_dup(key));
+  X509Ptr cert(X509_new());
+  if (!compressed || !cert ||
+      EVP_PKEY_set_utf8_string_param(compressed.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) != 1) {
+    return nullptr;
+  }
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  bool ok = X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
+            ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 7) == 1 &&
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                       reinterpret_cast<const unsigned char*>("compressed"),
+                                       -1, -1, 0) == 1 &&
+            X509_set_issuer_name(cert.get(), name) == 1 &&
+            ASN1_TIME_set(X509_getm_notBefore(cert.get()), Utc(2020, 1, 1)) != nullptr &&
+            ASN1_TIME_set(X509_getm_notAfter(cert.get()), Utc(2045, 1, 1)) != nullptr &&
+            X509_set_pubkey(cert.get(), compressed.get()) == 1 &&
+            X509_sign(cert.get(), key, EVP_sha256()) > 0;
+  return ok ? std::move(cert) : nullptr;
+}
+
+TEST_F(KeyStoreTest, FindsTheKidClientsComputeFromTheEncryptionCertificate) {
+  auto store = Load();
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  X509Ptr leaf = LeafCertificate(Pki("s1/encrypt-ec.pem"));
+  ASSERT_NE(leaf, nullptr);
+  auto kid = KeyIdOfCertificate(leaf.get());
+  ASSERT_TRUE(kid.ok()) << kid.error().message();
+  EXPECT_NE(store.value()->Find(*kid), nullptr);
+  EXPECT_EQ(store.value()->encryption_kid(), *kid);
+}
+
+TEST_F(KeyStoreTest, FindsAKeyWhoseCertificateEncodesThePublicKeyDifferently) {
+  EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  ASSERT_NE(key, nullptr);
+  X509Ptr cert = CompressedPointCertificate(key.get());
+  ASSERT_NE(cert, nullptr);
+  auto cert_kid = KeyIdOfCertificate(cert.get());
+  auto canonical_kid = KeyId(key.get());
+  ASSERT_TRUE(cert_kid.ok() && canonical_kid.ok());
+  ASSERT_NE(*cert_kid, *canonical_kid) << "the certificate must encode the key differently";
+  WriteText(decrypt_ + "/compressed.pem", PemOf(key.get(), cert.get()), 0600);
+  auto cert_pem = CertificateToPem(cert.get());
+  ASSERT_TRUE(cert_pem.ok());
+  WriteText(encrypt_, *cert_pem, 0644);  // the leaf-has-a-key check must find it too
+
+  auto store = Load();
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  const KeyStore& keys = *store.value();
+  EXPECT_EQ(keys.key_count(), 3u);
+  const RecoveryKey* found = keys.Find(*cert_kid);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(EVP_PKEY_eq(found->pkey(), key.get()), 1);
+  EXPECT_EQ(keys.Find(*canonical_kid), found);
+  EXPECT_EQ(keys.encryption_kid(), *cert_kid);
 }
 
 TEST_F(KeyStoreTest, ServesAnRsaEncryptionChain) {
