@@ -81,7 +81,7 @@ Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& 
   std::vector<ServerPlan> plan = hosts.empty()
                                      ? PlanFromEnvelope(envelope, recipients.trusted)
                                      : PlanForHosts(envelope, recipients.trusted, hosts);
-  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
   PETERA_ASSIGN_OR_RETURN(RecoveryOutcome outcome,
                           RecoverFromServers(anchor, envelope, plan, settings));
   if (outcome.corrupt) {

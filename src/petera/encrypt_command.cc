@@ -63,7 +63,7 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
   // The whole input, bounded, before a single packet goes out.
   PETERA_ASSIGN_OR_RETURN(SecretBytes plaintext,
                           ReadStdinSecret(kMaxPayloadBytes, "the input to encrypt"));
-  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
   PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, planned.online, settings));
   for (size_t k = 0; k < fetched.size(); ++k) {
     planned.resolved[planned.online_index[k]] =

@@ -22,7 +22,7 @@ Status RunFetch(const CommonOptions& options, const std::string& host) {
   PETERA_ASSIGN_OR_RETURN(Address address, ParseAddress(host));
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
   Reporter reporter(options.verbose);
-  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter};
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
   PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, {address}, settings));
   PETERA_ASSIGN_OR_RETURN(std::string pem,
                           FormatServerPem(fetched.front().address, fetched.front().chain));

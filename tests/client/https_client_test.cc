@@ -2,7 +2,7 @@
 //
 // HttpsConnection against small in-process servers on loopback: a TLS
 // server answering from a fixed text, one that only accepts TCP, and a closed
-// port.
+// port. Host names are resolved by fakes that answer 127.0.0.1 or hang.
 #include "https_client.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,10 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <optional>
 
 #include "cert_factory.h"
@@ -28,11 +32,14 @@ using testing::Issued;
 // `answer`. It records how many bytes of application data it received.
 class TinyTlsServer {
  public:
-  TinyTlsServer(asio::io_context& io, const Issued& leaf, const Issued& issuer, std::string answer)
+  // `configure` may restrict the server's TLS versions, suites or groups.
+  TinyTlsServer(asio::io_context& io, const Issued& leaf, const Issued& issuer, std::string answer,
+                const std::function<void(SSL_CTX*)>& configure = nullptr)
       : ctx_(asio::ssl::context::tls_server),
         acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
         answer_(std::move(answer)) {
     SSL_CTX* native = ctx_.native_handle();
+    if (configure) configure(native);
     SSL_CTX_use_certificate(native, leaf.cert.get());
     X509_up_ref(issuer.cert.get());
     SSL_CTX_add1_chain_cert(native, issuer.cert.get());
@@ -75,7 +82,8 @@ class HttpsConnectionTest : public ::testing::Test {
   void SetUp() override {
     root_ = Issue({.cn = "Root", .ca = true, .pathlen = 1}, nullptr);
     inter_ = Issue({.cn = "Intermediate", .ca = true, .pathlen = 0}, &root_);
-    leaf_ = Issue({.cn = "server", .sans = {"IP:127.0.0.1", "DNS:localhost"},
+    leaf_ = Issue({.cn = "server",
+                   .sans = {"IP:127.0.0.1", "DNS:localhost", "DNS:fast.test", "DNS:slow.test"},
                    .eku = "serverAuth"},
                   &inter_);
     tls_ = MakeTlsContext().value();
@@ -88,9 +96,15 @@ class HttpsConnectionTest : public ::testing::Test {
   // Sends GET / to 127.0.0.1:port and runs until the answer or error.
   Result<HttpResponse> Get(const Anchor& anchor, uint16_t port, uint64_t body_limit = 65536,
                            std::chrono::seconds timeout = std::chrono::seconds(10)) {
+    return GetFrom(anchor, Address{"127.0.0.1", port}, ClientSettings{timeout, nullptr, {}},
+                   body_limit);
+  }
+
+  Result<HttpResponse> GetFrom(const Anchor& anchor, Address address, ClientSettings settings,
+                               uint64_t body_limit = 65536) {
     std::optional<Result<HttpResponse>> result;
-    auto connection = HttpsConnection::Create(io_, *tls_, anchor, Address{"127.0.0.1", port},
-                                              ClientSettings{timeout, nullptr});
+    auto connection = HttpsConnection::Create(io_, *tls_, anchor, std::move(address),
+                                              std::move(settings));
     HttpRequest request;
     request.target = "/v1/chain";
     request.body_limit = body_limit;
@@ -178,6 +192,161 @@ TEST_F(HttpsConnectionTest, ReportsARefusedConnection) {
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.error().category(), ErrorCategory::kNetwork);
   EXPECT_NE(answer.error().message().find("cannot connect"), std::string::npos);
+}
+
+// A resolver fake: every name is 127.0.0.1 except `hanging`, whose lookup
+// blocks until Release(). Shared with the lookup threads, which may outlive
+// the test's io_context.
+class FakeDns : public std::enable_shared_from_this<FakeDns> {
+ public:
+  explicit FakeDns(std::string hanging) : hanging_(std::move(hanging)) {}
+
+  ResolveFunction Function() {
+    return [self = shared_from_this()](const std::string& host, uint16_t port) {
+      return self->Resolve(host, port);
+    };
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  int lookups() const { return lookups_; }
+  bool hung() const { return hung_; }
+
+ private:
+  Result<Endpoints> Resolve(const std::string& host, uint16_t port) {
+    ++lookups_;
+    if (host == hanging_) {
+      hung_ = true;
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return released_; });
+      return Error(ErrorCategory::kNetwork, "cannot resolve " + host + ": released");
+    }
+    return Endpoints{tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)};
+  }
+
+  std::string hanging_;
+  std::atomic<int> lookups_{0};
+  std::atomic<bool> hung_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+const char* const kHello = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+TEST_F(HttpsConnectionTest, NeverLooksUpAnIpLiteral) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello);
+  auto dns = std::make_shared<FakeDns>("");
+  auto answer = GetFrom(AnchorOf(root_), Address{"127.0.0.1", server.port()},
+                        ClientSettings{std::chrono::seconds(10), nullptr, dns->Function()});
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(dns->lookups(), 0);
+}
+
+TEST_F(HttpsConnectionTest, LooksUpAHostNameWithTheGivenResolver) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello);
+  auto dns = std::make_shared<FakeDns>("");
+  auto answer = GetFrom(AnchorOf(root_), Address{"fast.test", server.port()},
+                        ClientSettings{std::chrono::seconds(10), nullptr, dns->Function()});
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(answer->body, "hello");
+  EXPECT_EQ(dns->lookups(), 1);
+}
+
+TEST_F(HttpsConnectionTest, AHangingLookupDoesNotHoldUpAnotherServer) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello);
+  auto dns = std::make_shared<FakeDns>("slow.test");
+  ClientSettings settings{std::chrono::seconds(3600), nullptr, dns->Function()};
+  Anchor anchor = AnchorOf(root_);
+  // The hanging lookup starts first; with one lookup thread for both, the
+  // second would wait behind it (for the hour of the timeout).
+  auto slow = HttpsConnection::Create(io_, *tls_, anchor, Address{"slow.test", server.port()},
+                                      settings);
+  bool slow_done = false;
+  slow->Connect([&](Status) { slow_done = true; });
+  auto answer = GetFrom(anchor, Address{"fast.test", server.port()}, settings);
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(answer->body, "hello");
+  EXPECT_FALSE(slow_done);
+  slow->Cancel();
+  dns->Release();
+  io_.poll();
+  EXPECT_FALSE(slow_done);
+}
+
+TEST_F(HttpsConnectionTest, GivesUpOnALookupThatHangs) {
+  auto dns = std::make_shared<FakeDns>("slow.test");
+  auto answer = GetFrom(AnchorOf(root_), Address{"slow.test", 5700},
+                        ClientSettings{std::chrono::seconds(1), nullptr, dns->Function()});
+  // The lookup is still blocked: the deadline did not wait for it.
+  EXPECT_TRUE(dns->hung());
+  dns->Release();
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().category(), ErrorCategory::kNetwork);
+  EXPECT_NE(answer.error().message().find("timed out after 1 s resolving the host name"),
+            std::string::npos)
+      << answer.error().message();
+}
+
+TEST_F(HttpsConnectionTest, ReportsAFailedLookup) {
+  auto dns = std::make_shared<FakeDns>("");
+  auto answer = GetFrom(AnchorOf(root_), Address{"name.invalid", 5700},
+                        ClientSettings{std::chrono::seconds(10), nullptr,
+                                       [](const std::string& host, uint16_t) -> Result<Endpoints> {
+                                         return Error(ErrorCategory::kNetwork,
+                                                      "cannot resolve " + host + ": no such name");
+                                       }});
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().category(), ErrorCategory::kNetwork);
+  EXPECT_EQ(answer.error().message(), "cannot resolve name.invalid: no such name");
+}
+
+TEST(ResolveWithGetaddrinfo, ResolvesALiteralWithoutTheNetwork) {
+  auto endpoints = ResolveWithGetaddrinfo("127.0.0.1", 5701);
+  ASSERT_TRUE(endpoints.ok()) << endpoints.error().message();
+  ASSERT_EQ(endpoints->size(), 1u);
+  EXPECT_EQ(endpoints->front().address().to_string(), "127.0.0.1");
+  EXPECT_EQ(endpoints->front().port(), 5701);
+}
+
+// TLS 1.2 servers offering one suite or group: the client takes only
+// forward-secret AEAD suites and the groups X25519, P-256 and P-384.
+void Tls12Only(SSL_CTX* ctx, const char* ciphers, const char* groups) {
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  ASSERT_EQ(SSL_CTX_set_cipher_list(ctx, ciphers), 1);
+  ASSERT_EQ(SSL_CTX_set1_groups_list(ctx, groups), 1);
+}
+
+TEST_F(HttpsConnectionTest, AcceptsATls12ServerWithAnEcdheGcmSuite) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello, [](SSL_CTX* ctx) {
+    Tls12Only(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256", "P-256");
+  });
+  auto answer = Get(AnchorOf(root_), server.port());
+  ASSERT_TRUE(answer.ok()) << answer.error().message();
+  EXPECT_EQ(answer->body, "hello");
+}
+
+TEST_F(HttpsConnectionTest, RefusesATls12ServerWithOnlyACbcSuite) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello, [](SSL_CTX* ctx) {
+    Tls12Only(ctx, "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384", "P-256");
+  });
+  auto answer = Get(AnchorOf(root_), server.port());
+  ASSERT_FALSE(answer.ok());
+  EXPECT_NE(answer.error().message().find("handshake"), std::string::npos)
+      << answer.error().message();
+  EXPECT_EQ(server.bytes_received(), 0u);
+}
+
+TEST_F(HttpsConnectionTest, RefusesATls12ServerWithOnlyAnotherGroup) {
+  TinyTlsServer server(io_, leaf_, inter_, kHello, [](SSL_CTX* ctx) {
+    Tls12Only(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256", "P-521");
+  });
+  auto answer = Get(AnchorOf(root_), server.port());
+  ASSERT_FALSE(answer.ok());
+  EXPECT_NE(answer.error().message().find("handshake"), std::string::npos)
+      << answer.error().message();
 }
 
 }  // namespace

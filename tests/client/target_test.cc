@@ -142,6 +142,24 @@ TEST(AddressFromLeaf, FallsBackToTheFirstIpWhenThereIsNoUsableDnsName) {
   EXPECT_EQ(address->host, "10.1.2.3");
 }
 
+TEST(AddressFromLeaf, TakesABareIpv6SubjectAltName) {
+  // SANs hold IPv6 addresses without brackets; ParseAddress would refuse them.
+  auto leaf = Issue({.cn = "x", .sans = {"DNS:*.example.net", "IP:2001:db8::7", "IP:::1"}},
+                    nullptr);
+  auto address = AddressFromLeaf(leaf.cert.get());
+  ASSERT_TRUE(address.ok()) << address.error().message();
+  EXPECT_EQ(address->host, "2001:db8::7");
+  EXPECT_EQ(address->port, kDefaultPort);
+  EXPECT_EQ(address->ToString(), "[2001:db8::7]:5700");
+}
+
+TEST(AddressFromLeaf, PrefersADnsNameToAnEarlierIp) {
+  auto leaf = Issue({.cn = "x", .sans = {"IP:::1", "DNS:keys.example.net"}}, nullptr);
+  auto address = AddressFromLeaf(leaf.cert.get());
+  ASSERT_TRUE(address.ok());
+  EXPECT_EQ(address->host, "keys.example.net");
+}
+
 TEST(AddressFromLeaf, RefusesALeafWithoutSubjectAltName) {
   auto leaf = Issue({.cn = "localhost"}, nullptr);
   auto address = AddressFromLeaf(leaf.cert.get());
