@@ -8,17 +8,22 @@
 #
 #   bench/load.sh [--quick] [--no-build] [--no-tang] [--out DIR]
 #
-# --quick     shorter runs, one repetition (under 5 minutes)
+# Full mode takes about 10 minutes, --quick about 4 (plus the build and any
+# wait for the build lock).
+#
+# --quick     2 s runs, one repetition, 5 hyperfine runs
 # --no-build  use the binaries already in build-bench/
 # --no-tang   skip Tang and Clevis even when installed
 # --out DIR   results directory (default build-bench/results/<UTC timestamp>)
 #
 # Environment: DUR (seconds per load run), REPS (repetitions), HF_RUNS
-# (hyperfine runs), LOG_LEVEL (peterad's, default info), IDLE_CONNS (1000).
+# (hyperfine runs), LOG_LEVEL (peterad's, default info), PETERAD_ARGS (more
+# peterad options), IDLE_CONNS (1000), LOCK_MAX (longest locked stretch, s).
 #
 # Every measurement runs while holding /tmp/petera-build.lock so that no
-# build disturbs it; each locked stretch is a few minutes at most. Servers
-# listen on 127.0.0.1 only; every load run is bounded in time and count.
+# build disturbs it, in stretches of at most LOCK_MAX seconds (default 480).
+# Servers listen on 127.0.0.1 only; every load run is bounded in time and
+# in count.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +32,7 @@ BUILD_DIR=$ROOT/build-bench
 LOCK_FILE=/tmp/petera-build.lock
 PY=/usr/bin/python3
 
-usage() { sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 ARGS="$*"
 QUICK=0 BUILD=1 TANG=1 OUT=
@@ -43,11 +48,11 @@ while (($#)); do
   shift
 done
 if ((QUICK)); then
-  : "${DUR:=2}" "${REPS:=1}" "${HF_RUNS:=5}" "${SPEED_SECS:=1}" "${QUIET_MAX:=3}" "${IDLE_HOLD:=4}"
+  : "${DUR:=2}" "${REPS:=1}" "${HF_RUNS:=5}" "${SPEED_SECS:=1}" "${QUIET_MAX:=1}" "${IDLE_HOLD:=3}"
 else
-  : "${DUR:=5}" "${REPS:=3}" "${HF_RUNS:=20}" "${SPEED_SECS:=3}" "${QUIET_MAX:=10}" "${IDLE_HOLD:=6}"
+  : "${DUR:=4}" "${REPS:=3}" "${HF_RUNS:=20}" "${SPEED_SECS:=3}" "${QUIET_MAX:=1}" "${IDLE_HOLD:=4}"
 fi
-: "${LOG_LEVEL:=info}" "${IDLE_CONNS:=1000}" "${BODIES:=2000}"
+: "${LOG_LEVEL:=info}" "${IDLE_CONNS:=1000}" "${BODIES:=2000}" "${LOCK_MAX:=480}"
 OUT=${OUT:-$BUILD_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)}
 RAW=$OUT/raw
 mkdir -p "$RAW"
@@ -104,26 +109,48 @@ wait_port() { # PORT
   die "nothing listens on 127.0.0.1:$1"
 }
 
-# Serialises measurements with every build on the machine.
-lock() { exec 9>"$LOCK_FILE"; log "waiting for the build lock"; flock 9; log "build lock held"; }
-unlock() { flock -u 9; exec 9>&-; }
+# Measurements run under the build lock so that no build disturbs them. The
+# lock is taken before the first measurement and kept, but never for more
+# than LOCK_MAX seconds at a stretch: then it is let go for a moment so that
+# waiting builds get their turn. Processes started in the background close
+# fd 9 so that they never hold it.
+LOCK_SINCE=-1
+ensure_lock() {
+  if ((LOCK_SINCE >= 0 && SECONDS - LOCK_SINCE >= LOCK_MAX)); then
+    release_lock
+    sleep 2
+  fi
+  ((LOCK_SINCE < 0)) || return 0
+  exec 9>"$LOCK_FILE"
+  log "waiting for the build lock"
+  flock 9
+  LOCK_SINCE=$SECONDS
+  log "build lock held"
+}
+release_lock() {
+  ((LOCK_SINCE >= 0)) || return 0
+  flock -u 9
+  exec 9>&-
+  LOCK_SINCE=-1
+}
 
-# ticks of utime+stime (+ reaped children) of a process ("-": none)
-cpu_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# "user system" ticks of a process, reaped children included ("-": none)
+cpu_ticks() { awk '{print $14+$16, $15+$17}' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
 # nanoseconds on CPU of a process's live threads (scheduler accounting)
 sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s+=$1} END{printf "%.0f\n", s}'; }
-# busy ticks of the whole machine (user+nice+system+irq+softirq+steal)
-busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
+# busy ticks of the whole machine (user+system+irq+softirq+steal). Niced
+# work (a fuzzer at nice 19, say) is left out: it yields to the benchmark.
+busy_ticks() { awk '/^cpu /{print $2+$4+$7+$8+$9; exit}' /proc/stat; }
 
 # wait_quiet: other helpers share this machine. Wait up to QUIET_MAX s for
-# it to use under 0.3 CPU, then measure anyway (the run records the load).
+# it to use under 0.3 CPU, then measure anyway (each run records the load).
 wait_quiet() {
-  local waited=0 b0 b1
-  while ((waited < QUIET_MAX)); do
-    b0=$(busy_ticks); sleep 1; b1=$(busy_ticks)
-    ((b1 - b0 < CLK_TCK * 3 / 10)) && return 0
-    waited=$((waited + 1))
+  local tries=$((QUIET_MAX * 2)) b0 b1
+  while ((tries-- > 0)); do
+    b0=$(busy_ticks); sleep 0.5; b1=$(busy_ticks)
+    ((b1 - b0 < CLK_TCK * 15 / 100)) && return 0
   done
+  return 0
 }
 
 # measure NAME SERVER_PID REAP CMD...: runs CMD (output in raw/NAME.txt) and
@@ -133,15 +160,19 @@ wait_quiet() {
 measure() {
   local name=$1 spid=$2 reap=$3 file=$RAW/$1.txt tf
   shift 3
+  ensure_lock
   wait_quiet
   tf=$(mktemp)
-  local c0 s0 b0 t0 c1 s1 b1 t1
-  c0=$(cpu_ticks "$spid") s0=$(sched_ns "$spid") b0=$(busy_ticks) t0=$(date +%s.%N)
+  local u0 k0 s0 b0 t0 u1 k1 s1 b1 t1
+  read -r u0 k0 < <(cpu_ticks "$spid")
+  s0=$(sched_ns "$spid") b0=$(busy_ticks) t0=$(date +%s.%N)
   { TIMEFORMAT='%U %S'; time "$@" >"$file" 2>&1; } 2>"$tf" || log "$name: load tool failed (see $file)"
   ((reap)) && sleep 0.5
-  c1=$(cpu_ticks "$spid") s1=$(sched_ns "$spid") b1=$(busy_ticks) t1=$(date +%s.%N)
-  awk -v c="$((c1 - c0))" -v s="$((s1 - s0))" -v b="$((b1 - b0))" -v hz="$CLK_TCK" \
-    -v t0="$t0" -v t1="$t1" '{printf "#meta server_cpu_s=%.3f server_sched_s=%.4f client_cpu_s=%.3f busy_s=%.3f wall_s=%.3f\n", c/hz, s/1e9, $1+$2, b/hz, t1-t0}' \
+  read -r u1 k1 < <(cpu_ticks "$spid")
+  s1=$(sched_ns "$spid") b1=$(busy_ticks) t1=$(date +%s.%N)
+  awk -v u="$((u1 - u0))" -v k="$((k1 - k0))" -v s="$((s1 - s0))" -v b="$((b1 - b0))" \
+    -v hz="$CLK_TCK" -v t0="$t0" -v t1="$t1" \
+    '{printf "#meta server_cpu_s=%.3f server_user_s=%.3f server_sys_s=%.3f server_sched_s=%.4f client_cpu_s=%.3f busy_s=%.3f wall_s=%.3f\n", (u+k)/hz, u/hz, k/hz, s/1e9, $1+$2, b/hz, t1-t0}' \
     "$tf" >>"$file"
   rm -f "$tf"
   log "$name: $(grep -hoE 'Requests/sec: *[0-9.]+|rps=[0-9.]+' "$file" | head -1) $(tail -1 "$file" | cut -d' ' -f2)"
@@ -179,8 +210,6 @@ machine_info() {
 openssl_limits() {
   local pki=$1 port spid
   log "openssl speed and s_server/s_time"
-  lock
-  wait_quiet
   # one core; rsa3072 "sign" is the private-key operation peterad does
   measure openssl_speed - 0 openssl speed -seconds "$SPEED_SECS" ecdhp256 ecdhp521 rsa3072
   # s_server with peterad's TLS certificate, chain and key, TLS 1.3, default groups
@@ -199,16 +228,18 @@ openssl_limits() {
     measure "s_time_new_r$rep" "$spid" 0 openssl s_time -connect "127.0.0.1:$port" -new -time "$DUR" -www /r.json -tls1_3
     measure "s_time_reuse_r$rep" "$spid" 0 openssl s_time -connect "127.0.0.1:$port" -reuse -time "$DUR" -www /r.json -tls1_3
   done
-  unlock
   stop_pid "$spid"
 }
 
 # ------------------------------------------------------------------ peterad
 
-# start_peterad DIR PORT LOGFILE -> prints the PID
+# start_peterad DIR PORT LOGFILE [OPTION...] -> prints the PID
 start_peterad() {
-  "$PETERAD" --listen "127.0.0.1:$2" --log-level "$LOG_LEVEL" "$1/tls.pem" "$1/encrypt-ec.pem" \
-    "$1/decrypt.d" >"$3" 2>&1 9>&- &
+  local dir=$1 port=$2 logfile=$3 extra
+  shift 3
+  read -r -a extra <<<"${PETERAD_ARGS:-}"
+  "$PETERAD" --listen "127.0.0.1:$port" --log-level "$LOG_LEVEL" "${extra[@]}" "$@" "$dir/tls.pem" \
+    "$dir/encrypt-ec.pem" "$dir/decrypt.d" >"$logfile" 2>&1 9>&- &
   echo $!
 }
 
@@ -225,7 +256,7 @@ petera_load() {
   pid=$(start_peterad "$pki/s1" "$port" "$WORK/peterad-load.log")
   PIDS+=("$pid")
   wait_port "$port"
-  echo "peterad pid=$pid port=$port log_level=$LOG_LEVEL threads=default($(nproc))" >"$RAW/peterad_setup.txt"
+  echo "peterad pid=$pid port=$port log_level=$LOG_LEVEL threads=default($(nproc)) extra=${PETERAD_ARGS:-}" >"$RAW/peterad_setup.txt"
   for key in "${KEYS[@]}"; do
     "$MAKE_REQUESTS" "$pki/s1/${CHAIN[$key]}" "$BODIES" >"$WORK/bodies-$key.jsonl"
     check_recover "$port" "$WORK/bodies-$key.jsonl" "$pki/anchor.pem"
@@ -233,7 +264,6 @@ petera_load() {
   done
   for key in "${KEYS[@]}"; do
     log "peterad $key"
-    lock
     for rep in $(seq 1 "$REPS"); do
       for c in "${CONNS[@]}"; do
         measure "petera_${key}_keepalive_c${c}_r$rep" "$pid" 0 wrk -t"$(wrk_threads "$c")" -c"$c" \
@@ -248,11 +278,27 @@ petera_load() {
     if [[ $key == p256 ]]; then  # our own keep-alive client, to cross-check wrk
       measure "check_p256_connload-keepalive_c8_r1" "$pid" 0 "$CONNLOAD" --port "$port" \
         --mode keepalive --conns 8 --duration "$DUR" --max-requests 5000000 --bodies "$WORK/bodies-p256.jsonl"
+      threads1 "$pki"
     fi
-    unlock
   done
   grep -c ' 200 ' "$WORK/peterad-load.log" >"$RAW/peterad_200_lines.txt" || true
   grep -E ' (warn|error|critical): ' "$WORK/peterad-load.log" | head -20 >"$RAW/peterad_warnings.txt" || true
+  stop_pid "$pid"
+}
+
+# Diagnosis: the same server with a single I/O thread (--threads 1), which
+# shows what handing work between I/O threads costs per request.
+threads1() {
+  local pki=$1 port pid c
+  port=$(free_port)
+  pid=$(start_peterad "$pki/s1" "$port" "$WORK/peterad-threads1.log" --threads 1)
+  PIDS+=("$pid")
+  wait_port "$port"
+  for c in 1 8; do
+    measure "diag_p256_threads1-keepalive_c${c}_r1" "$pid" 0 wrk -t"$(wrk_threads "$c")" -c"$c" \
+      -d"${DUR}s" --latency -s "$BENCH/recover.lua" "https://127.0.0.1:$port/v1/recover" -- \
+      "$WORK/bodies-p256.jsonl"
+  done
   stop_pid "$pid"
 }
 
@@ -266,7 +312,7 @@ idle_memory() {
   wait_port "$port"
   "$MAKE_REQUESTS" "$pki/s2/encrypt-ec.pem" 100 >"$WORK/bodies-idle.jsonl"
   log "idle connections: $IDLE_CONNS"
-  lock
+  ensure_lock
   "$CONNLOAD" --port "$port" --mode keepalive --conns 4 --duration 1 --max-requests 2000 \
     --bodies "$WORK/bodies-idle.jsonl" >"$WORK/idle-warmup.txt" 2>&1 || true
   sleep 1
@@ -279,7 +325,6 @@ idle_memory() {
   rss1=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status")
   fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
   wait "$lpid" || true
-  unlock
   {
     cat "$WORK/idle-client.txt"
     echo "server_rss_before_kib=$rss0 server_rss_with_idle_kib=$rss1 server_open_fds=$fds"
@@ -331,7 +376,6 @@ tang_load() {
   echo "tangd (tang $(dpkg-query -W -f '${Version}' tang)) via systemd-socket-activate --accept --inetd, kid=$kid, check OK" \
     >"$RAW/tang_setup.txt"
   log "tangd P-521"
-  lock
   for rep in $(seq 1 "$REPS"); do
     for c in "${CONNS[@]}"; do
       measure "tang_p521_keepalive_c${c}_r$rep" "$spid" 1 wrk -t"$(wrk_threads "$c")" -c"$c" -d"${DUR}s" \
@@ -342,7 +386,6 @@ tang_load() {
         --content-type application/jwk+json --bodies "$WORK/tang-bodies.jsonl"
     done
   done
-  unlock
   stop_pid "$spid"
 }
 
@@ -350,6 +393,7 @@ tang_load() {
 hf() {
   local name=$1 cmds=(-n petera "timeout 30 $2")
   [[ -n ${3:-} ]] && cmds+=(-n clevis "timeout 30 $3")
+  ensure_lock
   wait_quiet
   hyperfine --style basic --warmup 2 --runs "$HF_RUNS" --export-json "$RAW/hf_$name.json" \
     "${cmds[@]}" >"$RAW/hf_$name.txt" 2>&1 || log "hyperfine $name failed (see $RAW/hf_$name.txt)"
@@ -390,7 +434,6 @@ clients() {
   wc -c "$WORK"/*.jwe >"$RAW/hf_envelopes.txt"
   local p1="$PETERA $a decrypt < $WORK/p1.jwe > /dev/null" p3="$PETERA $a decrypt < $WORK/p3.jwe > /dev/null"
   log "petera decrypt vs clevis decrypt"
-  lock
   hf one_server "$p1" "$c1"
   hf three_allup "$p3" "$c3"
   # the first server refuses connections: stopped, its port closed
@@ -411,7 +454,6 @@ time.sleep(600)' "${ports[@]}" 9>&- &
   PIDS+=("$hung")
   for n in "${ports[@]}"; do wait_port "$n"; done
   hf three_first_hung "$p3" "$c3"
-  unlock
   stop_pid "$hung"  # closing the listener ends clevis' orphaned curl pins
   sleep 1
   { pgrep -af "127.0.0.1:${ports[-1]}/rec" || true; } >"$RAW/hf_leftover_processes.txt"
@@ -439,6 +481,7 @@ main() {
   idle_memory "$WORK/pki"
   ((with_tang)) && tang_load
   clients "$WORK/pki" "$with_tang"
+  release_lock
   echo "total_seconds=$((SECONDS - start))" >>"$OUT/machine.txt"
   "$PY" "$BENCH/report.py" "$OUT"
   if command -v gnuplot >/dev/null; then

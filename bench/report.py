@@ -86,7 +86,7 @@ def parse_connload(text):
 def load_runs(raw):
     """{(server, key, mode, conns): [run, ...]}"""
     runs = {}
-    pattern = re.compile(r"^(petera|tang|check)_(\w+?)_([\w-]+)_c(\d+)_r(\d+)\.txt$")
+    pattern = re.compile(r"^(petera|tang|check|diag)_(\w+?)_([\w-]+)_c(\d+)_r(\d+)\.txt$")
     for path in sorted(glob.glob(os.path.join(raw, "*.txt"))):
         m = pattern.match(os.path.basename(path))
         if not m:
@@ -99,6 +99,8 @@ def load_runs(raw):
         run.update(info)
         run["cpu_us"] = info.get("server_cpu_s", 0) / run["requests"] * 1e6
         run["sched_us"] = info.get("server_sched_s", 0) / run["requests"] * 1e6
+        run["user_us"] = info.get("server_user_s", 0) / run["requests"] * 1e6
+        run["sys_us"] = info.get("server_sys_s", 0) / run["requests"] * 1e6
         others = info.get("busy_s", 0) - info.get("server_cpu_s", 0) - info.get("client_cpu_s", 0)
         run["others_cores"] = max(0.0, others) / info["wall_s"] if info.get("wall_s") else 0.0
         key = (m.group(1), m.group(2), m.group(3), int(m.group(4)))
@@ -108,7 +110,7 @@ def load_runs(raw):
 
 def median_run(runs):
     out = {}
-    for field in ("rps", "p50_ms", "p99_ms", "cpu_us", "sched_us", "others_cores"):
+    for field in ("rps", "p50_ms", "p99_ms", "cpu_us", "user_us", "sys_us", "sched_us", "others_cores"):
         values = [r[field] for r in runs if r.get(field) is not None]
         out[field] = statistics.median(values) if values else None
     out["errors"] = sum(r["errors"] for r in runs)
@@ -137,14 +139,12 @@ def parse_s_time(raw, mode):
     for path in sorted(glob.glob(os.path.join(raw, "s_time_%s_r*.txt" % mode))):
         text = read(path)
         m = re.search(r"(\d+) connections in ([\d.]+)s;", text)
-        real = re.search(r"(\d+) connections in (\d+) real seconds", text)
         info = meta(text)
         if not m or int(m.group(1)) == 0:
             continue
         conns = int(m.group(1))
+        # s_time prints whole real seconds only: the wall clock is finer
         rps = conns / info["wall_s"] if info.get("wall_s") else None
-        if real and int(real.group(2)) > 0:
-            rps = conns / int(real.group(2))
         values.append({"conns": conns, "server_us": info.get("server_cpu_s", 0) / conns * 1e6, "rps": rps})
     if not values:
         return None
@@ -162,6 +162,7 @@ def parse_hyperfine(raw):
         data = json.loads(read(path))
         out[name] = {
             r["command"]: {"mean_ms": r["mean"] * 1e3, "stddev_ms": (r.get("stddev") or 0) * 1e3,
+                           "median_ms": r["median"] * 1e3,
                            "min_ms": r["min"] * 1e3, "max_ms": r["max"] * 1e3,
                            "runs": len(r.get("times", []))}
             for r in data["results"]
@@ -272,11 +273,12 @@ def goals(med, speed, s_new, hf, idle):
             d = hf.get(name, {}).get("petera")
             if not d:
                 continue
-            slack = max(0.10 * base["mean_ms"], (base["stddev_ms"] ** 2 + d["stddev_ms"] ** 2) ** 0.5)
-            ok = d["mean_ms"] <= base["mean_ms"] + slack
-            rows.append(("`petera decrypt`, three servers, %s: no slower than all up" % label,
-                         "%s ms vs %s ms all up (%s×)" % (fmt(d["mean_ms"], 1), fmt(base["mean_ms"], 1),
-                                                          fmt(d["mean_ms"] / base["mean_ms"], 2)),
+            # medians, robust against the odd run slowed by other work on a
+            # shared machine; "no slower" allows 10 % or 1 ms of jitter
+            ok = d["median_ms"] <= max(1.10 * base["median_ms"], base["median_ms"] + 1.0)
+            rows.append(("`petera decrypt`, three servers, %s: no slower than all up (medians)" % label,
+                         "%s ms vs %s ms all up (%s×)" % (fmt(d["median_ms"], 1), fmt(base["median_ms"], 1),
+                                                          fmt(d["median_ms"] / base["median_ms"], 2)),
                          verdict([ok])))
     # 7. idle memory
     if idle:
@@ -292,7 +294,7 @@ def goals(med, speed, s_new, hf, idle):
 def load_table(med, speed, s_new, s_reuse):
     ref_op = {"p256": speed.get("ecdh256"), "p521": speed.get("ecdh521"), "rsa3072": speed.get("rsa3072_sign")}
     lines = [
-        "| server | key | mode | conns | req/s | p50 ms | p99 ms | server CPU µs/req | × hardware | errors | others' load |",
+        "| server | key | mode | conns | req/s | p50 ms | p99 ms | server CPU µs/req (user+sys) | × hardware | errors | others' load |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     order = [("petera", k, mode) for k in KEYS for mode in ("keepalive", "resume", "full")]
@@ -312,7 +314,8 @@ def load_table(med, speed, s_new, s_reuse):
                     ref = op + s_reuse["server_us"]
             lines.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %d | %s |" % (
                 "Petera" if server == "petera" else "Tang", KEY_LABEL[key], MODE_LABEL[mode], c,
-                fmt(r["rps"]), fmt(r["p50_ms"], 3), fmt(r["p99_ms"], 2), fmt(r["cpu_us"]),
+                fmt(r["rps"]), fmt(r["p50_ms"], 3), fmt(r["p99_ms"], 2),
+                "%s (%s+%s)" % (fmt(r["cpu_us"]), fmt(r["user_us"]), fmt(r["sys_us"])),
                 fmt(r["cpu_us"] / ref, 2) if ref else "n/a", r["errors"], fmt(r["others_cores"], 2)))
     return lines
 
@@ -370,17 +373,25 @@ def main():
         md += ["", "Cross-check, P-256 keep-alive with petera_connload instead of wrk, 8 connections: "
                "%s req/s, p50 %s ms, p99 %s ms, %s µs server CPU per request."
                % (fmt(check["rps"]), fmt(check["p50_ms"], 3), fmt(check["p99_ms"], 2), fmt(check["cpu_us"]))]
+    for c in CONNS:
+        diag = med.get(("diag", "p256", "threads1-keepalive", c))
+        if diag:
+            md += ["", "Diagnosis, P-256 keep-alive against a server with one I/O thread (`--threads 1`), "
+                   "%d connection(s): %s req/s, p50 %s ms, p99 %s ms, %s µs server CPU per request (%s user + %s sys)."
+                   % (c, fmt(diag["rps"]), fmt(diag["p50_ms"], 3), fmt(diag["p99_ms"], 2), fmt(diag["cpu_us"]),
+                      fmt(diag["user_us"]), fmt(diag["sys_us"]))]
     if hf:
         md += ["", "## Client: `petera decrypt` vs `clevis decrypt` (hyperfine)", "",
-               "| scenario | petera mean ± σ ms | clevis mean ± σ ms | clevis ÷ petera |", "|---|---:|---:|---:|"]
+               "| scenario | petera mean ± σ ms (median) | clevis mean ± σ ms (median) | clevis ÷ petera (means) |",
+               "|---|---:|---:|---:|"]
         for name, label in (("one_server", "one server"), ("three_allup", "three servers, all up"),
                             ("three_first_refused", "three servers, first refuses connections"),
                             ("three_first_hung", "three servers, first accepts and never answers")):
             r = hf.get(name, {})
             p, c = r.get("petera"), r.get("clevis")
             md.append("| %s | %s | %s | %s |" % (
-                label, "%s ± %s" % (fmt(p["mean_ms"], 1), fmt(p["stddev_ms"], 1)) if p else "n/a",
-                "%s ± %s" % (fmt(c["mean_ms"], 1), fmt(c["stddev_ms"], 1)) if c else "n/a",
+                label, "%s ± %s (%s)" % (fmt(p["mean_ms"], 1), fmt(p["stddev_ms"], 1), fmt(p["median_ms"], 1)) if p else "n/a",
+                "%s ± %s (%s)" % (fmt(c["mean_ms"], 1), fmt(c["stddev_ms"], 1), fmt(c["median_ms"], 1)) if c else "n/a",
                 fmt(c["mean_ms"] / p["mean_ms"], 1) + "×" if p and c else "n/a"))
     if idle:
         md += ["", "## Idle connections", "",

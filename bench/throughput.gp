@@ -5,7 +5,7 @@
 #   gnuplot -e "datafile='DIR/throughput.dat'; outfile='DIR/throughput.png'" bench/throughput.gp
 if (!exists("datafile")) datafile = 'throughput.dat'
 if (!exists("outfile")) outfile = 'throughput.png'
-set terminal pngcairo size 960,600 font "sans,11"
+set terminal pngcairo size 900,640 font "sans,11"
 set output outfile
 set title "POST /v1/recover on loopback, 2 cores shared by server and load generator"
 set xlabel "concurrent connections"
@@ -15,7 +15,7 @@ set logscale y 10
 set xtics ("1" 1, "8" 8, "64" 64)
 set xrange [0.8:80]
 set grid xtics ytics mytics
-set key outside right center
+set key outside below center maxrows 4 spacing 1.1
 set datafile missing "NaN"
 plot datafile using 1:2 with linespoints lw 2 pt 7 title "Petera P-256, keep-alive", \
      ''       using 1:3 with linespoints lw 2 pt 5 title "Petera P-521, keep-alive", \
