@@ -11,6 +11,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "petera/tls_policy.h"
 #include <utility>
 
 #include "petera/ossl.h"
@@ -26,15 +28,6 @@ using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
 constexpr uint32_t kHeaderLimit = 16 * 1024;
-// TLS 1.2 suites: forward-secret (ECDHE) AEAD only, and the key exchange
-// groups, the same as peterad's (src/peterad/tls_context.h, kept in step by
-// hand: the client does not link server code). TLS 1.3 suites are all AEAD
-// and forward-secret, OpenSSL's defaults stand.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
-constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 const char* PhaseName(int phase) {
@@ -62,7 +55,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
     if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
       return SslError("cannot set the TLS 1.2 cipher list");
     }
-    if (SSL_CTX_set1_groups_list(native, kGroups) != 1) {
+    if (SSL_CTX_set1_groups_list(native, kTlsGroups) != 1) {
       return SslError("cannot set the key exchange groups");
     }
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);

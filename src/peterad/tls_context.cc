@@ -1,6 +1,8 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #include "peterad/tls_context.h"
 
+#include "petera/tls_policy.h"
+
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
@@ -40,7 +42,7 @@ Status ConfigureProtocol(SSL_CTX* ctx) {
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return SslError("cannot set the TLS 1.2 cipher list");
   }
-  if (SSL_CTX_set1_groups_list(ctx, kGroups) != 1) {
+  if (SSL_CTX_set1_groups_list(ctx, kTlsGroups) != 1) {
     return SslError("cannot set the key exchange groups");
   }
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);

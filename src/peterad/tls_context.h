@@ -16,13 +16,6 @@
 
 namespace petera::peterad {
 
-// The TLS 1.2 cipher list: ECDHE key exchange with AES-GCM or ChaCha20-Poly1305.
-inline constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
-inline constexpr const char* kGroups = "X25519:P-256:P-384";
-
 // Builds the server context for the keystore's TLS chain and key.
 Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys);
 
