@@ -113,7 +113,7 @@ has_text() {
 # help_works: make-pki.sh --help exits 0 and explains its argument.
 help_works() {
   local out
-  out=$(bash "$MAKE_PKI" --help) && grep -q "Usage: make-pki.sh OUTDIR" <<<"$out"
+  out=$(bash "$MAKE_PKI" --help) && grep -q "Usage: make-pki.sh \[--root-curve P-256|P-384\] OUTDIR" <<<"$out"
 }
 no_staging_left() {
   local f
@@ -165,6 +165,26 @@ else
   fail "make-pki.sh refuses a non-empty OUTDIR and changes nothing" "status $status: $out"
 fi
 check "make-pki.sh leaves no staging directory" no_staging_left
+bad_curve_refused() {
+  local out
+  out=$(bash "$MAKE_PKI" --root-curve P-521 "$TMP/p521-root" 2>&1)
+  [[ $? -eq 1 ]] && grep -q -- "--root-curve must be P-256 or P-384" <<<"$out" &&
+    [[ ! -e $TMP/p521-root ]]
+}
+check "make-pki.sh refuses another --root-curve and creates nothing" bad_curve_refused
+# The P-384 variant: same PKI, the root and its signatures on P-384/SHA-384.
+if out=$(bash "$MAKE_PKI" --root-curve P-384 "$TMP/p384-root" 2>&1); then
+  check "--root-curve P-384: root EC P-384 self-signed with ECDSA-SHA384" \
+    has_text "$TMP/p384-root/anchor.pem" "NIST CURVE: P-384" "Signature Algorithm: ecdsa-with-SHA384"
+  check "--root-curve P-384: intermediate P-256, signed with ECDSA-SHA384" \
+    has_text "$TMP/p384-root/ca/intermediate.pem" "NIST CURVE: P-256" "Signature Algorithm: ecdsa-with-SHA384"
+  check "--root-curve P-384: s1's TLS chain verifies under its anchor" \
+    verify_under "$TMP/p384-root/anchor.pem" "$TMP/p384-root/s1/tls.pem" -purpose sslserver
+  check_not "--root-curve P-384: s1's TLS chain does not verify under the P-256 anchor" \
+    verify_under "$ANCHOR" "$TMP/p384-root/s1/tls.pem" -purpose sslserver
+else
+  fail "make-pki.sh --root-curve P-384 builds the PKI" "$out"
+fi
 
 # ------------------------------------------------------------ layout
 
@@ -268,10 +288,10 @@ check_eq "intermediate: basicConstraints critical CA:TRUE pathlen:0" \
 check_eq "intermediate: keyUsage critical keyCertSign, cRLSign" \
   "X509v3 Key Usage: critical Certificate Sign, CRL Sign" \
   "$(openssl x509 -noout -ext keyUsage -in "$INTER" | xargs)"
-check "root: EC P-384 key signed with ECDSA-SHA384" \
-  has_text "$ANCHOR" "NIST CURVE: P-384" "Signature Algorithm: ecdsa-with-SHA384"
-check "intermediate: EC P-256 key signed by the root with ECDSA-SHA384" \
-  has_text "$INTER" "NIST CURVE: P-256" "Signature Algorithm: ecdsa-with-SHA384"
+check "root: EC P-256 key signed with ECDSA-SHA256" \
+  has_text "$ANCHOR" "NIST CURVE: P-256" "Signature Algorithm: ecdsa-with-SHA256"
+check "intermediate: EC P-256 key signed by the root with ECDSA-SHA256" \
+  has_text "$INTER" "NIST CURVE: P-256" "Signature Algorithm: ecdsa-with-SHA256"
 verify_ok "intermediate verifies against the anchor" "$INTER"
 
 # ------------------------------------------------------------ good certificates
