@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <memory>
 #include <vector>
 
 #include "petera/address.h"
@@ -270,8 +271,8 @@ void RunIo(net::io_context& ioc) {
 // Runs the main thread: signals, reloads, and the drain at the end.
 class Controller {
  public:
-  Controller(net::io_context& io, Server& server, const Options& options)
-      : io_(io), server_(server), options_(options), signals_(control_, SIGHUP, SIGTERM, SIGINT),
+  Controller(std::vector<net::io_context*> workers, Server& server, const Options& options)
+      : workers_(std::move(workers)), server_(server), options_(options), signals_(control_, SIGHUP, SIGTERM, SIGINT),
         drain_(control_) {}
 
   void Run() {
@@ -332,11 +333,11 @@ class Controller {
       spdlog::warn("{}: closing {} connection(s) still open", cut_short,
                    server_.active_connections());
     }
-    io_.stop();
+    for (net::io_context* worker : workers_) worker->stop();
     control_.stop();
   }
 
-  net::io_context& io_;
+  std::vector<net::io_context*> workers_;
   Server& server_;
   const Options& options_;
   net::io_context control_;
@@ -366,9 +367,16 @@ int Serve(const Options& options) {
   LogState(*state.value()->keys, options.check_only ? "checked" : "loaded");
   if (options.check_only) return kExitOk;
 
-  net::io_context io(static_cast<int>(options.threads));
-  Server server(io, ToServerOptions(options), state.value());
-  Controller controller(io, server, options);  // installs the signal handlers
+  // One io_context per I/O thread (server.h): concurrency hint 1 lets Asio
+  // skip waking other threads for handlers posted by a connection's own.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::io_context*> workers;
+  for (unsigned i = 0; i < options.threads; ++i) {
+    contexts.push_back(std::make_unique<net::io_context>(1));
+    workers.push_back(contexts.back().get());
+  }
+  Server server(workers, ToServerOptions(options), state.value());
+  Controller controller(workers, server, options);  // installs the signal handlers
   if (Status listening = AddListeners(server, options.listen); !listening.ok()) {
     spdlog::error("{}", listening.error().message());
     return kExitRefused;
@@ -377,7 +385,7 @@ int Serve(const Options& options) {
   for (const std::string& a : server.Addresses()) addresses += (addresses.empty() ? "" : ", ") + a;
   server.Start();
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < options.threads; ++i) threads.emplace_back([&io] { RunIo(io); });
+  for (net::io_context* worker : workers) threads.emplace_back([worker] { RunIo(*worker); });
   spdlog::info("peterad {} serving on {} with {} thread(s), at most {} connections",
                PETERA_VERSION, addresses, options.threads, options.max_connections);
   sd_notify(0, "READY=1\nSTATUS=Serving");

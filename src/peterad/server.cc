@@ -2,13 +2,14 @@
 #include "peterad/server.h"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/strand.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -46,8 +47,11 @@ std::atomic<int64_t> g_last_accept_error_log{0};
 
 class Server::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(Server& server, tcp::acceptor acceptor)
-      : server_(server), acceptor_(std::move(acceptor)), pause_(acceptor_.get_executor()) {}
+  Listener(Server& server, tcp::acceptor acceptor, size_t worker)
+      : server_(server),
+        acceptor_(std::move(acceptor)),
+        worker_(worker),
+        pause_(acceptor_.get_executor()) {}
 
   std::string Address() const {
     error_code ec;
@@ -60,10 +64,9 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(net::make_strand(server_.ioc_),
-                           [self = shared_from_this()](error_code ec, tcp::socket socket) {
-                             self->OnAccept(ec, std::move(socket));
-                           });
+    acceptor_.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
+      self->OnAccept(ec, std::move(socket));
+    });
   }
 
   void Stop() {
@@ -78,9 +81,11 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
   void OnAccept(error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      server_.Serve(std::move(socket));
+      server_.Serve(std::move(socket), worker_);
       return Accept();
     }
+    // Another worker took the connection this one was woken for.
+    if (ec == net::error::would_block || ec == net::error::try_again) return Accept();
     if (RateLimit(g_last_accept_error_log)) {
       spdlog::warn("accept on {} failed: {}", Address(), ec.message());
     }
@@ -94,21 +99,22 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
 
   Server& server_;
   tcp::acceptor acceptor_;
+  size_t worker_;
   net::steady_timer pause_;
 };
 
-Server::Server(net::io_context& ioc, ServerOptions options,
+Server::Server(std::vector<net::io_context*> workers, ServerOptions options,
                std::shared_ptr<const ServingState> state)
-    : ioc_(ioc),
+    : workers_(std::move(workers)),
       options_(options),
       state_(std::make_shared<CurrentState>(std::move(state))),
-      registry_(std::make_shared<Registry>(options.max_connections)) {}
+      registry_(std::make_shared<Registry>(options.max_connections, workers_.size())) {}
 
 Server::~Server() = default;
 
 Status Server::Listen(const tcp::endpoint& endpoint) {
   std::string where = EndpointString(endpoint);
-  tcp::acceptor acceptor(net::make_strand(ioc_));
+  tcp::acceptor acceptor(*workers_.front());
   error_code ec;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec && endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(true), ec);
@@ -116,7 +122,32 @@ Status Server::Listen(const tcp::endpoint& endpoint) {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Error(ErrorCategory::kUsage, "cannot listen on " + where + ": " + ec.message());
-  listeners_.push_back(std::make_shared<Listener>(*this, std::move(acceptor)));
+  int fd = acceptor.release(ec);
+  if (ec) return Error(ErrorCategory::kInternal, "cannot listen on " + where + ": " + ec.message());
+  return AddListeners(fd, endpoint.protocol(), where);
+}
+
+// Each worker watches its own descriptor of the same listening socket, so
+// that each can accept without the others.
+Status Server::AddListeners(int fd, const tcp& protocol, const std::string& where) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    int own = i + 1 == workers_.size() ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (own < 0) {
+      int saved = errno;
+      close(fd);
+      return Error(ErrorCategory::kInternal,
+                   "cannot listen on " + where + ": dup: " + std::strerror(saved));
+    }
+    tcp::acceptor acceptor(*workers_[i]);
+    error_code ec;
+    acceptor.assign(protocol, own, ec);
+    if (ec) {
+      close(own);
+      if (own != fd) close(fd);
+      return Error(ErrorCategory::kUsage, where + ": " + ec.message());
+    }
+    listeners_.push_back(std::make_shared<Listener>(*this, std::move(acceptor), i));
+  }
   return OkStatus();
 }
 
@@ -132,20 +163,15 @@ Status Server::Adopt(int fd) {
                                             " from systemd is not a TCP/IP socket "
                                             "(use ListenStream=PORT or ADDR:PORT)");
   }
-  tcp::acceptor acceptor(net::make_strand(ioc_));
-  error_code ec;
-  acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-  if (ec) {
-    return Error(ErrorCategory::kUsage,
-                 "socket " + std::to_string(fd) + " from systemd: " + ec.message());
-  }
-  listeners_.push_back(std::make_shared<Listener>(*this, std::move(acceptor)));
-  return OkStatus();
+  return AddListeners(fd, address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(),
+                      "socket " + std::to_string(fd) + " from systemd");
 }
 
 std::vector<std::string> Server::Addresses() const {
   std::vector<std::string> out;
-  for (const auto& listener : listeners_) out.push_back(listener->Address());
+  for (size_t i = 0; i < listeners_.size(); i += workers_.size()) {
+    out.push_back(listeners_[i]->Address());
+  }
   return out;
 }
 
@@ -166,7 +192,9 @@ void Server::Stop() {
 
 size_t Server::active_connections() const { return registry_->size(); }
 
-void Server::Serve(tcp::socket socket) {
+std::vector<size_t> Server::connections_per_worker() const { return registry_->PerWorker(); }
+
+void Server::Serve(tcp::socket socket, size_t worker) {
   error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   std::string peer = ec ? std::string("(unknown)") : EndpointString(remote);
@@ -176,6 +204,21 @@ void Server::Serve(tcp::socket socket) {
                    options_.max_connections);
     }
     return;  // the socket closes here, at once
+  }
+  // Hand the connection over when another worker serves fewer: the socket
+  // moves to that worker's io_context, and from then on lives there alone.
+  size_t target = registry_->LeastLoaded(worker);
+  if (target != worker) {
+    tcp protocol = socket.local_endpoint(ec).protocol();
+    int fd = ec ? -1 : socket.release(ec);
+    if (fd < 0 || ec) return;  // the connection closes with `socket`
+    socket = tcp::socket(*workers_[target]);
+    socket.assign(protocol, fd, ec);
+    if (ec) {
+      close(fd);
+      return;
+    }
+    worker = target;
   }
   socket.set_option(tcp::no_delay(true), ec);
   // The TLS session keeps this context (SSL_new holds a reference to it);
@@ -192,7 +235,7 @@ void Server::Serve(tcp::socket socket) {
   }
   auto session = std::make_shared<Session>(std::move(stream).value(), state_,
                                            options_, registry_, std::move(peer));
-  if (registry_->Add(session)) session->Start();
+  if (registry_->Add(session, worker)) session->Start();
 }
 
 Result<tcp::endpoint> ParseListenAddress(const std::string& text) {

@@ -2,8 +2,13 @@
 //
 // The network side of peterad: listeners and one session per connection.
 // A session only moves bytes, enforces limits and per-phase timeouts, and
-// calls Handle() (handler.h); it runs on its own strand, so a slow or idle
-// client never delays another.
+// calls Handle() (handler.h); a slow or idle client never delays another.
+//
+// Threads: the server runs on "workers", io_contexts that are each run by
+// exactly one thread. Every listening socket is watched by every worker;
+// whichever is free first accepts, and hands the connection to the worker
+// with the fewest open connections. A connection then stays on its worker:
+// its handlers never need a lock and never wake another thread.
 //
 // Phases and their timeouts:
 //   handshake   TLS handshake
@@ -79,7 +84,9 @@ class Registry;
 
 class Server {
  public:
-  Server(boost::asio::io_context& ioc, ServerOptions options,
+  // `workers`: at least one; each must be run by exactly one thread, and
+  // outlive the server.
+  Server(std::vector<boost::asio::io_context*> workers, ServerOptions options,
          std::shared_ptr<const ServingState> state);
   ~Server();
   Server(const Server&) = delete;
@@ -102,15 +109,21 @@ class Server {
   void Stop();
   // Number of open connections. Thread-safe.
   std::size_t active_connections() const;
+  // Open connections per worker, in the order of `workers`. Thread-safe.
+  std::vector<std::size_t> connections_per_worker() const;
 
  private:
   class Listener;
 
-  // Takes an accepted connection: refuses it at once when full, else starts
-  // a session with the current state.
-  void Serve(boost::asio::ip::tcp::socket socket);
+  // Adds one listener per worker for the listening socket `fd` (taken over:
+  // closed on failure).
+  Status AddListeners(int fd, const boost::asio::ip::tcp& protocol, const std::string& where);
+  // Takes a connection accepted by worker `worker`: refuses it at once when
+  // full, else starts a session with the current state on the least loaded
+  // worker.
+  void Serve(boost::asio::ip::tcp::socket socket, std::size_t worker);
 
-  boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> workers_;
   ServerOptions options_;
   std::shared_ptr<CurrentState> state_;
   std::shared_ptr<Registry> registry_;

@@ -38,16 +38,29 @@ bool Registry::Full() const {
   return sessions_.size() >= max_;
 }
 
-bool Registry::Add(const std::shared_ptr<Session>& session) {
+size_t Registry::LeastLoaded(size_t preferred) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t best = preferred;
+  for (size_t i = 0; i < per_worker_.size(); ++i) {
+    if (per_worker_[i] < per_worker_[best]) best = i;
+  }
+  return best;
+}
+
+bool Registry::Add(const std::shared_ptr<Session>& session, size_t worker) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_ || sessions_.size() >= max_) return false;
-  sessions_.emplace(session.get(), session);
+  sessions_.emplace(session.get(), Entry{session, worker});
+  ++per_worker_[worker];
   return true;
 }
 
 void Registry::Remove(const Session* session) {
   std::lock_guard<std::mutex> lock(mu_);
-  sessions_.erase(session);
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;  // never added: refused when full
+  --per_worker_[it->second.worker];
+  sessions_.erase(it);
 }
 
 void Registry::StopAll() {
@@ -56,7 +69,7 @@ void Registry::StopAll() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     all.reserve(sessions_.size());
-    for (const auto& [ptr, weak] : sessions_) all.push_back(weak);
+    for (const auto& [ptr, entry] : sessions_) all.push_back(entry.session);
   }
   for (const auto& weak : all) {
     if (auto session = weak.lock()) session->Stop();
@@ -66,6 +79,11 @@ void Registry::StopAll() {
 size_t Registry::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.size();
+}
+
+std::vector<size_t> Registry::PerWorker() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return per_worker_;
 }
 
 // --- Session ------------------------------------------------------------------

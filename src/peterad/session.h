@@ -2,7 +2,7 @@
 //
 // One client connection: TLS handshake, then HTTP/1.1 requests with
 // keep-alive, each phase under its own timeout (server.h lists them). All of
-// a session's handlers run on the strand of its socket.
+// a session's handlers run on the one I/O thread that owns its socket.
 #ifndef PETERA_PETERAD_SESSION_H_
 #define PETERA_PETERAD_SESSION_H_
 
@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "peterad/handler.h"
 #include "peterad/server.h"
@@ -26,24 +27,35 @@ namespace petera::peterad {
 
 class Session;
 
-// The open connections: bounds their number and reaches them on Stop().
+// The open connections: bounds their number, counts them per I/O thread
+// (server.h) and reaches them on Stop().
 class Registry {
  public:
-  explicit Registry(std::size_t max_connections) : max_(max_connections) {}
+  Registry(std::size_t max_connections, std::size_t workers)
+      : max_(max_connections), per_worker_(workers, 0) {}
 
   bool Full() const;
+  // The worker with the fewest open connections; `preferred` on a tie.
+  std::size_t LeastLoaded(std::size_t preferred) const;
   // False when full or stopping: the caller drops the session.
-  bool Add(const std::shared_ptr<Session>& session);
+  bool Add(const std::shared_ptr<Session>& session, std::size_t worker);
   void Remove(const Session* session);
   // Marks the registry stopping and calls Stop() on every session.
   void StopAll();
   std::size_t size() const;
+  std::vector<std::size_t> PerWorker() const;
 
  private:
+  struct Entry {
+    std::weak_ptr<Session> session;
+    std::size_t worker;
+  };
+
   mutable std::mutex mu_;
   std::size_t max_;
   bool stopping_ = false;
-  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<const Session*, Entry> sessions_;
+  std::vector<std::size_t> per_worker_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {

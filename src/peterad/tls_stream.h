@@ -11,8 +11,8 @@
 //
 // Every operation runs one OpenSSL call and, when OpenSSL wants the socket
 // readable or writable, waits for that with socket.async_wait() and tries
-// again. Operations complete through the socket's executor (a strand per
-// connection) and never in the initiating function. cancel() makes the
+// again. Operations complete through the socket's executor (its worker's
+// io_context, run by one thread) and never in the initiating function. cancel() makes the
 // pending operation, and any started before the next reset_cancel(), fail
 // with operation_aborted: that is how the session's timeouts work.
 //
