@@ -39,6 +39,10 @@ Status ConfigureProtocol(SSL_CTX* ctx) {
                                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // A request arrives as one TLS record: read it with one recv() instead of
+  // one for the record header and one for the rest. Data read ahead counts
+  // as pending (SSL_has_pending), which the session checks before waiting.
+  SSL_CTX_set_read_ahead(ctx, 1);
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
     return SslError("cannot set the TLS 1.2 cipher list");
   }
