@@ -229,9 +229,14 @@ Result<RecoveryResponse> ParseRecoveryResponse(std::string_view text) {
   return response;
 }
 
+// Written directly: base64url needs no JSON escaping, and this runs once
+// per request on the server.
 std::string SerializeRecoveryResponse(const RecoveryResponse& response) {
-  nlohmann::json doc = {{"y", Base64UrlEncode(response.y)}};
-  return doc.dump();
+  std::string y = Base64UrlEncode(response.y);
+  std::string out;
+  out.reserve(y.size() + 9);
+  out.append(R"({"y":")").append(y).append(R"("})");
+  return out;
 }
 
 // ---- Server half -----------------------------------------------------------
@@ -254,7 +259,10 @@ Result<RecoveryKey> RecoveryKey::Create(EvpPkeyPtr key) {
 
 Result<Bytes> RecoveryKey::Recover(std::span<const uint8_t> x) const {
   if (group_) {
-    BnCtxPtr ctx(BN_CTX_secure_new());
+    // One BN_CTX per thread, kept: allocating it in the secure heap per
+    // request took the heap's global lock twice, which the server's I/O
+    // threads then contended for. Its temporaries stay in the secure heap.
+    thread_local BnCtxPtr ctx(BN_CTX_secure_new());
     if (!ctx) return SslError("cannot allocate BN_CTX");
     PETERA_ASSIGN_OR_RETURN(EcPointPtr point, DecodePoint(group_.get(), x, ctx.get()));
     EcPointPtr y(EC_POINT_new(group_.get()));

@@ -174,6 +174,10 @@ TEST(RecoveryWire, RoundTripsRequestAndResponse) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->kid, "abc");
   EXPECT_EQ(parsed->x, req.x);
+  // The exact bytes, as nlohmann::json::dump wrote them before the server
+  // wrote them itself.
+  EXPECT_EQ(SerializeRecoveryResponse({Bytes{9, 8}}), R"({"y":"CQg"})");
+  EXPECT_EQ(SerializeRecoveryResponse({Bytes{0xfb, 0xff}}), R"({"y":"-_8"})");
   auto resp = ParseRecoveryResponse(SerializeRecoveryResponse({Bytes{9, 8}}));
   ASSERT_TRUE(resp.ok());
   EXPECT_EQ(resp->y, (Bytes{9, 8}));
