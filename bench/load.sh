@@ -211,7 +211,7 @@ openssl_limits() {
   local pki=$1 port spid
   log "openssl speed and s_server/s_time"
   # one core; rsa3072 "sign" is the private-key operation peterad does
-  measure openssl_speed - 0 openssl speed -seconds "$SPEED_SECS" ecdhp256 ecdhp521 rsa3072
+  measure openssl_speed - 0 openssl speed -seconds "$SPEED_SECS" ecdhp256 ecdhp521 rsa3072 ecdsap256 ecdsap384
   # s_server with peterad's TLS certificate, chain and key, TLS 1.3, default groups
   mkdir -p "$WORK/www"
   printf '{"y":"%s"}' "$(head -c 65 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" >"$WORK/www/r.json"

@@ -128,6 +128,9 @@ def parse_speed(raw):
     us = {}
     for m in re.finditer(r"(\d+) bits ecdh \((nistp\d+)\)\s+[\d.]+s\s+([\d.]+)", text):
         us["ecdh" + m.group(2)[-3:]] = 1e6 / float(m.group(3))
+    # ECDSA verification: what a client spends per CA signature in a chain
+    for m in re.finditer(r"(\d+) bits ecdsa \((nistp\d+)\)\s+[\d.]+s\s+[\d.]+s\s+[\d.]+\s+([\d.]+)", text):
+        us["ecdsa" + m.group(2)[-3:] + "_verify"] = 1e6 / float(m.group(3))
     m = re.search(r"rsa\s+3072 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", text)
     if m:
         us["rsa3072_sign"] = 1e6 / float(m.group(1))
@@ -354,7 +357,9 @@ def main():
     md += ["## Hardware reference (same run)", "",
            "| measurement | cost | rate |", "|---|---:|---:|"]
     for key, label in (("ecdh256", "`openssl speed ecdhp256`, one op"), ("ecdh521", "`openssl speed ecdhp521`, one op"),
-                       ("rsa3072_sign", "`openssl speed rsa3072`, one private-key op")):
+                       ("rsa3072_sign", "`openssl speed rsa3072`, one private-key op"),
+                       ("ecdsa256_verify", "`openssl speed ecdsap256`, one verification"),
+                       ("ecdsa384_verify", "`openssl speed ecdsap384`, one verification")):
         if key in speed:
             md.append("| %s | %s µs | %s /s |" % (label, fmt(speed[key], 2), fmt(1e6 / speed[key])))
     for label, s in (("`s_time -new` vs `s_server`: server CPU per full TLS 1.3 handshake", s_new),
