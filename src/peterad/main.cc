@@ -22,9 +22,9 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
-#include <memory>
 #include <vector>
 
 #include "petera/address.h"
@@ -272,7 +272,10 @@ void RunIo(net::io_context& ioc) {
 class Controller {
  public:
   Controller(std::vector<net::io_context*> workers, Server& server, const Options& options)
-      : workers_(std::move(workers)), server_(server), options_(options), signals_(control_, SIGHUP, SIGTERM, SIGINT),
+      : workers_(std::move(workers)),
+        server_(server),
+        options_(options),
+        signals_(control_, SIGHUP, SIGTERM, SIGINT),
         drain_(control_) {}
 
   void Run() {

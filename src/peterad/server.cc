@@ -84,8 +84,6 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
       server_.Serve(std::move(socket), worker_);
       return Accept();
     }
-    // Another worker took the connection this one was woken for.
-    if (ec == net::error::would_block || ec == net::error::try_again) return Accept();
     if (RateLimit(g_last_accept_error_log)) {
       spdlog::warn("accept on {} failed: {}", Address(), ec.message());
     }

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -120,6 +121,9 @@ struct RunningServer {
     endpoint = tcp::endpoint(net::ip::make_address("127.0.0.1"),
                              static_cast<unsigned short>(std::stoi(address.substr(10))));
     SSL_CTX_set_verify(client_tls.get(), SSL_VERIFY_NONE, nullptr);  // trust is not tested here
+    // Sets up spdlog's registry on this thread before any worker logs, as
+    // peterad's main() does (and keeps the test's output short).
+    spdlog::set_level(spdlog::level::warn);
     server.Start();
     workers.Run();
   }
