@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #
-# make-pki.sh [--root-curve P-256|P-384] OUTDIR: builds the demo PKI Petera's tests and examples use,
-# with nothing but the openssl command line tool. See README.md beside this
-# script for what every step does and why.
+# make-pki.sh [--root-curve P-256|P-384] OUTDIR: builds the demo PKI
+# Petera's tests and examples use, with nothing but the openssl command line
+# tool. See README.md beside this script for what every step does and why.
 
 set -euo pipefail
 
