@@ -262,7 +262,9 @@ Result<Bytes> RecoveryKey::Recover(std::span<const uint8_t> x) const {
     // One BN_CTX per thread, kept: allocating it in the secure heap per
     // request took the heap's global lock twice, which the server's I/O
     // threads then contended for. Its temporaries stay in the secure heap.
-    thread_local BnCtxPtr ctx(BN_CTX_secure_new());
+    // A failed allocation is retried by the next request.
+    thread_local BnCtxPtr ctx;
+    if (!ctx) ctx.reset(BN_CTX_secure_new());
     if (!ctx) return SslError("cannot allocate BN_CTX");
     PETERA_ASSIGN_OR_RETURN(EcPointPtr point, DecodePoint(group_.get(), x, ctx.get()));
     EcPointPtr y(EC_POINT_new(group_.get()));

@@ -8,7 +8,7 @@
 // exactly one thread. Every listening socket is watched by every worker;
 // whichever is free first accepts, and hands the connection to the worker
 // with the fewest open connections. A connection then stays on its worker:
-// its handlers never need a lock and never wake another thread.
+// all its handlers run on that worker's thread.
 //
 // Phases and their timeouts:
 //   handshake   TLS handshake
