@@ -11,11 +11,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include "petera/tls_policy.h"
 #include <utility>
 
 #include "petera/ossl.h"
+#include "petera/tls_policy.h"
 
 #ifndef PETERA_VERSION
 #define PETERA_VERSION "0"
@@ -49,16 +48,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
   try {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     SSL_CTX* native = ctx->native_handle();
-    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
-      return SslError("cannot set the minimum TLS version");
-    }
-    if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-      return SslError("cannot set the TLS 1.2 cipher list");
-    }
-    if (SSL_CTX_set1_groups_list(native, kTlsGroups) != 1) {
-      return SslError("cannot set the key exchange groups");
-    }
-    SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    PETERA_TRY(ApplyTlsPolicy(native));
     // Peer validation is Petera's own (VerifyTlsChain), right after the
     // handshake; OpenSSL's default store must play no part in it.
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);

@@ -1,12 +1,12 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #include "peterad/tls_context.h"
 
-#include "petera/tls_policy.h"
-
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
 #include <cstring>
+
+#include "petera/tls_policy.h"
 
 namespace petera::peterad {
 namespace {
@@ -32,23 +32,14 @@ int SelectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
 }
 
 Status ConfigureProtocol(SSL_CTX* ctx) {
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    return SslError("cannot set the minimum TLS version");
-  }
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
+  PETERA_TRY(ApplyTlsPolicy(ctx));
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_ECDH_USE);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // A request arrives as one TLS record: read it with one recv() instead of
   // one for the record header and one for the rest. Data read ahead counts
   // as pending (SSL_has_pending), which the session checks before waiting.
   SSL_CTX_set_read_ahead(ctx, 1);
-  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
-    return SslError("cannot set the TLS 1.2 cipher list");
-  }
-  if (SSL_CTX_set1_groups_list(ctx, kTlsGroups) != 1) {
-    return SslError("cannot set the key exchange groups");
-  }
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
   // Resumption through stateless tickets only: no server-side cache to grow.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
