@@ -3,7 +3,7 @@
 
 namespace petera::client {
 
-IoRunner::IoRunner() : io_(std::make_unique<asio::io_context>(1)) {}
+IoRunner::IoRunner() = default;
 
 // Cancel() abandons any name lookup still running (host_resolver.h), after
 // which its thread no longer touches the io_context: destroying it now never
@@ -18,16 +18,16 @@ void IoRunner::Add(std::shared_ptr<HttpsConnection> connection) {
 }
 
 void IoRunner::Run() {
-  io_->run();
+  io_.run();
   // Operations cancelled by Stop() complete at once; let them, so that
   // their handlers (and what they hold) are released now.
-  io_->restart();
-  io_->poll();
+  io_.restart();
+  io_.poll();
 }
 
 void IoRunner::Stop() {
   for (auto& connection : connections_) connection->Cancel();
-  io_->stop();
+  io_.stop();
 }
 
 }  // namespace petera::client

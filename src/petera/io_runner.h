@@ -22,7 +22,7 @@ class IoRunner {
   IoRunner(const IoRunner&) = delete;
   IoRunner& operator=(const IoRunner&) = delete;
 
-  asio::io_context& io() { return *io_; }
+  asio::io_context& io() { return io_; }
   void Add(std::shared_ptr<HttpsConnection> connection);
   // Runs until Stop() or until no work is left.
   void Run();
@@ -30,7 +30,7 @@ class IoRunner {
   void Stop();
 
  private:
-  std::unique_ptr<asio::io_context> io_;
+  asio::io_context io_{1};
   std::vector<std::shared_ptr<HttpsConnection>> connections_;
 };
 
