@@ -109,4 +109,21 @@ Result<Bytes> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::string Printable(std::string_view text, bool keep_spaces) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c >= 0x21 && c <= 0x7e) || (c == 0x20 && keep_spaces)) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 }  // namespace petera

@@ -2,10 +2,10 @@
 #include "petera/trust.h"
 
 #include <arpa/inet.h>
-#include <cstdio>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "petera/encoding.h"
 #include "petera/pem.h"
 
 namespace petera {
@@ -37,23 +37,6 @@ std::string SerialHex(X509* cert) {
   if (hex == nullptr) return "?";
   std::string out(hex);
   OPENSSL_free(hex);
-  return out;
-}
-
-// Names come from certificates a network attacker may have made: print
-// them with anything but visible ASCII escaped.
-std::string Printable(const std::string& name) {
-  std::string out;
-  for (char ch : name) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x21 && c <= 0x7e) {
-      out += ch;
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof(hex), "\\x%02x", c);
-      out += hex;
-    }
-  }
   return out;
 }
 

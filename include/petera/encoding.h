@@ -28,6 +28,13 @@ Result<SecretBytes> Base64UrlDecodeSecret(std::string_view text);
 std::string Base64Encode(std::span<const uint8_t> data);
 Result<Bytes> Base64Decode(std::string_view text);
 
+// `text` with every byte outside visible ASCII (0x21-0x7e; with
+// `keep_spaces`, also 0x20) written as \xNN: for putting what a peer sent
+// (a request target, a certificate name) into a message or a log line,
+// where it must not carry control characters, terminal escapes or invalid
+// UTF-8.
+std::string Printable(std::string_view text, bool keep_spaces = false);
+
 inline std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "petera/encoding.h"
+
 namespace petera::peterad {
 namespace {
 
@@ -302,11 +304,13 @@ void Session::OnWrite(error_code ec) {
 void Session::LogRequest(const error_code& ec) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
   unsigned status = response_.result_int();
+  // The method, target and detail come from the client: escaped, so that
+  // they cannot forge lines or send terminal escapes to whoever reads them.
   std::string suffix;
-  if (!log_detail_.empty()) suffix = " (" + log_detail_ + ")";
+  if (!log_detail_.empty()) suffix = " (" + Printable(log_detail_, /*keep_spaces=*/true) + ")";
   if (ec) suffix += " [write failed: " + (timed_out_ ? std::string("timed out") : ec.message()) + "]";
-  spdlog::info("{} {} {} {} {}us{}", peer_, log_method_, log_target_, status, micros.count(),
-               suffix);
+  spdlog::info("{} {} {} {} {}us{}", peer_, Printable(log_method_), Printable(log_target_), status,
+               micros.count(), suffix);
 }
 
 void Session::Shutdown() {

@@ -360,6 +360,13 @@ class Server:
         except FileNotFoundError:
             return ""
 
+    def log_bytes(self):
+        """The log as written, undecoded."""
+        try:
+            return self._log_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
     def request(self, method="GET", path="/v1/health", body=None, headers=None,
                 anchor=None, host="127.0.0.1", timeout=10.0):
         return https_request(self.port, method, path, body, headers, anchor,

@@ -7,6 +7,7 @@ import base64
 import http.client
 import json
 import subprocess
+import time
 import unittest
 
 import peterah
@@ -208,6 +209,25 @@ class BasicChecks:
                     data += chunk
         self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data)
         self.assertIn(b'{"error":"bad_request"}', data)
+
+    def test_client_bytes_are_escaped_in_the_log(self):
+        # Beast accepts bytes 0x80-0xff in a target: an 8-bit CSI (0x9b) and
+        # its UTF-8 form (c2 9b) would reach a terminal tailing the log.
+        import socket
+        target = b"/x\x9b2J\xc2\x9b31mFAKE"
+        ctx = peterah.client_context()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = s.recv(4096)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 404 "), answer)
+        # The line is written once the answer is out: wait for it.
+        deadline = time.monotonic() + 10
+        while b"FAKE 404" not in self.server.log_bytes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raw_log = self.server.log_bytes()
+        self.assertNotIn(b"\x9b", raw_log)
+        self.assertIn(b"GET /x\\x9b2J\\xc2\\x9b31mFAKE 404", raw_log)
 
 
 class ListenModeTest(BasicChecks, unittest.TestCase):

@@ -60,5 +60,17 @@ TEST(Base64Url, DecodesSecretsIntoWipedMemory) {
   EXPECT_FALSE(Base64UrlDecodeSecret("Zm9vYmF=").ok());
 }
 
+TEST(Printable, KeepsVisibleAsciiAndEscapesEverythingElse) {
+  EXPECT_EQ(Printable("/v1/recover?a=b~"), "/v1/recover?a=b~");
+  EXPECT_EQ(Printable(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(Printable("line\r\nforged"), "line\\x0d\\x0aforged");
+  EXPECT_EQ(Printable("\x1b[2J\x7f"), "\\x1b[2J\\x7f");
+  // 8-bit CSI, its UTF-8 form, and a stray continuation byte.
+  EXPECT_EQ(Printable("\x9b\xc2\x9b\xff"), "\\x9b\\xc2\\x9b\\xff");
+  EXPECT_EQ(Printable("a b"), "a\\x20b");
+  EXPECT_EQ(Printable("a b\tc", /*keep_spaces=*/true), "a b\\x09c");
+  EXPECT_EQ(Printable(""), "");
+}
+
 }  // namespace
 }  // namespace petera
