@@ -171,10 +171,15 @@ Status CheckEncryptionKeyType(EVP_PKEY* key, const std::string& what) {
                  what + ": curve " + c + " is not supported (P-256, P-384, P-521)");
   }
   if (EVP_PKEY_is_a(key, "RSA")) {
-    if (EVP_PKEY_get_bits(key) >= 2048) return OkStatus();
-    return Error(ErrorCategory::kTrust, what + ": RSA key of " +
-                                            std::to_string(EVP_PKEY_get_bits(key)) +
-                                            " bits (2048 or more required)");
+    // Above the maximum, the envelope's and the protocol's length limits
+    // (2,048 base64url characters for encrypted_key, x and y) could not
+    // carry a value: encryption would succeed and recovery never could.
+    static_assert((kMaxRsaBits / 8 * 4 + 2) / 3 <= 2048);
+    int bits = EVP_PKEY_get_bits(key);
+    if (bits >= kMinRsaBits && bits <= kMaxRsaBits) return OkStatus();
+    return Error(ErrorCategory::kTrust, what + ": RSA key of " + std::to_string(bits) +
+                                            " bits (" + std::to_string(kMinRsaBits) + " to " +
+                                            std::to_string(kMaxRsaBits) + " supported)");
   }
   return Error(ErrorCategory::kTrust, what + ": not an EC or RSA key");
 }

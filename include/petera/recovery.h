@@ -32,8 +32,13 @@ Result<std::string> KeyId(EVP_PKEY* key);
 // it: far cheaper than KeyId (no key re-encoding).
 Result<std::string> KeyIdOfCertificate(X509* cert);
 
+// The RSA key sizes Petera encrypts to, in bits.
+inline constexpr int kMinRsaBits = 2048;
+inline constexpr int kMaxRsaBits = 8192;
+
 // Refuses keys Petera does not encrypt to: EC other than P-256/384/521,
-// RSA under 2048 bits, anything else. `what` names the key in the message.
+// RSA outside kMinRsaBits..kMaxRsaBits, anything else. `what` names the key
+// in the message.
 Status CheckEncryptionKeyType(EVP_PKEY* key, const std::string& what);
 
 // Body of POST /v1/recover and of its answer.
@@ -55,7 +60,8 @@ std::string SerializeRecoveryResponse(const RecoveryResponse& response);
 // Server half: one decryption key.
 class RecoveryKey {
  public:
-  // `key` must be a private EC (P-256/384/521) or RSA (>= 2048) key.
+  // `key` must be a private EC (P-256/384/521) or RSA (2048 to 8192 bits)
+  // key.
   static Result<RecoveryKey> Create(EvpPkeyPtr key);
 
   const std::string& kid() const { return kid_; }

@@ -2,7 +2,10 @@
 #include "petera/recovery.h"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 #include "petera/envelope.h"
 #include "petera/pem.h"
@@ -166,6 +169,42 @@ TEST(RecoveryKey, RefusesPublicOnlyAndWeakKeys) {
   auto weak = LoadPemFile(testing::Pki("bad/rsa1024-encrypt-key.pem"));
   ASSERT_TRUE(weak.ok());
   EXPECT_FALSE(RecoveryKey::Create(std::move(weak->private_keys[0])).ok());
+}
+
+// An RSA public key with a modulus of exactly `bits` bits (not a real key:
+// only its size matters here).
+EvpPkeyPtr RsaPublicKeyOfSize(int bits) {
+  BnPtr n(BN_new());
+  BnPtr e(BN_new());
+  EXPECT_TRUE(n && e && BN_set_bit(n.get(), bits - 1) == 1 && BN_set_bit(n.get(), 0) == 1 &&
+              BN_set_word(e.get(), RSA_F4) == 1);
+  OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> build(OSSL_PARAM_BLD_new());
+  EXPECT_TRUE(build && OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) == 1 &&
+              OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) == 1);
+  OsslPtr<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(build.get()));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* key = nullptr;
+  EXPECT_TRUE(params && ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
+              EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) == 1);
+  return EvpPkeyPtr(key);
+}
+
+TEST(CheckEncryptionKeyType, AcceptsRsaFrom2048To8192Bits) {
+  for (int bits : {2048, 3072, 4096, 8192}) {
+    EvpPkeyPtr key = RsaPublicKeyOfSize(bits);
+    ASSERT_TRUE(key);
+    EXPECT_TRUE(CheckEncryptionKeyType(key.get(), "test key").ok()) << bits;
+  }
+  // Below, too weak; above, its values would not fit the envelope's and the
+  // protocol's limits, and encryption would succeed where recovery cannot.
+  for (int bits : {2047, 8193, 12288, 15360}) {
+    EvpPkeyPtr key = RsaPublicKeyOfSize(bits);
+    ASSERT_TRUE(key);
+    Status status = CheckEncryptionKeyType(key.get(), "test key");
+    ASSERT_FALSE(status.ok()) << bits;
+    EXPECT_NE(status.error().message().find("2048 to 8192 supported"), std::string::npos)
+        << status.error().message();
+  }
 }
 
 TEST(RecoveryWire, RoundTripsRequestAndResponse) {
