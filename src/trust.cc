@@ -145,20 +145,37 @@ Status CheckSignatureDigest(X509* cert) {
 
 // Rules OpenSSL's purposes do not express exactly as Petera wants them.
 Status CheckLeaf(X509* leaf, VerifyMode mode) {
-  uint32_t flags = X509_get_extension_flags(leaf);
-  EVP_PKEY* key = X509_get0_pubkey(leaf);
   if (mode == VerifyMode::kTls) {
+    uint32_t flags = X509_get_extension_flags(leaf);
     if ((flags & EXFLAG_XKUSAGE) == 0 ||
         (X509_get_extended_key_usage(leaf) & XKU_SSL_SERVER) == 0) {
       return TrustError(Who(leaf) + " has no serverAuth extended key usage");
     }
     return OkStatus();
   }
-  bool is_ec = EVP_PKEY_is_a(key, "EC");
-  if (!is_ec && !EVP_PKEY_is_a(key, "RSA")) {
+  return CheckEncryptionKeyUsage(leaf);
+}
+
+Status CheckBuiltChain(STACK_OF(X509) * built, VerifyMode mode) {
+  int n = sk_X509_num(built);
+  for (int i = 0; i < n; ++i) {
+    X509* cert = sk_X509_value(built, i);
+    PETERA_TRY(CheckKeyStrength(cert));
+    // The anchor's own self-signature carries no trust; every other does.
+    if (i + 1 < n) PETERA_TRY(CheckSignatureDigest(cert));
+  }
+  return CheckLeaf(sk_X509_value(built, 0), mode);
+}
+
+}  // namespace
+
+Status CheckEncryptionKeyUsage(X509* leaf) {
+  EVP_PKEY* key = X509_get0_pubkey(leaf);
+  bool is_ec = key != nullptr && EVP_PKEY_is_a(key, "EC");
+  if (key == nullptr || (!is_ec && !EVP_PKEY_is_a(key, "RSA"))) {
     return TrustError(Who(leaf) + " is not an EC or RSA encryption certificate");
   }
-  if ((flags & EXFLAG_KUSAGE) != 0) {
+  if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0) {
     uint32_t usage = X509_get_key_usage(leaf);
     if (is_ec && (usage & KU_KEY_AGREEMENT) == 0) {
       return TrustError(Who(leaf) + " key usage does not allow keyAgreement");
@@ -178,19 +195,6 @@ Status CheckLeaf(X509* leaf, VerifyMode mode) {
   }
   return OkStatus();
 }
-
-Status CheckBuiltChain(STACK_OF(X509) * built, VerifyMode mode) {
-  int n = sk_X509_num(built);
-  for (int i = 0; i < n; ++i) {
-    X509* cert = sk_X509_value(built, i);
-    PETERA_TRY(CheckKeyStrength(cert));
-    // The anchor's own self-signature carries no trust; every other does.
-    if (i + 1 < n) PETERA_TRY(CheckSignatureDigest(cert));
-  }
-  return CheckLeaf(sk_X509_value(built, 0), mode);
-}
-
-}  // namespace
 
 Result<X509StorePtr> ChainVerifier::MakeStore(const Anchor& anchor) {
   X509StorePtr store(X509_STORE_new());

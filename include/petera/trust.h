@@ -78,6 +78,14 @@ Result<VerifiedChain> VerifyStoredEncryptionChain(
     const Anchor& anchor, const std::vector<X509Ptr>& chain,
     const std::string& name);
 
+// The rules on an encryption certificate's own key, which the Verify*
+// functions apply to the leaf and peterad to the certificates it serves:
+// an EC or RSA key; where keyUsage is present, keyAgreement (EC) or
+// keyEncipherment (RSA); and an RSA key must not also be allowed to sign
+// (digitalSignature, nonRepudiation, keyCertSign, cRLSign), since the
+// server applies it to whatever a client sends.
+Status CheckEncryptionKeyUsage(X509* leaf);
+
 // The DNS and IP subjectAltNames of a certificate, in order.
 std::vector<std::string> SubjectAltNames(X509* cert);
 

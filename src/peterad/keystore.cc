@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "petera/pem.h"
+#include "petera/trust.h"
 
 namespace petera::peterad {
 namespace {
@@ -218,6 +219,7 @@ class KeyStoreLoader {
                     SubjectName(leaf) + "); put the certificate and its own key in the file, "
                     "certificate first");
     }
+    PETERA_TRY(CheckUsage(file, leaf));
     if (Expired(leaf, now_)) {
       store_->notes_.push_back(file + ": certificate " + SubjectName(leaf) + " expired on " +
                                NotAfterDate(leaf) + " (fine: old envelopes stay recoverable)");
@@ -228,6 +230,17 @@ class KeyStoreLoader {
     if (!key.ok()) return Refuse(file + ": " + key.error().message());
     AddKey(file, std::move(key).value(), cert_kid.value());
     return OkStatus();
+  }
+
+  // Clients refuse an encryption certificate whose key usage is wrong. The
+  // server must too: an RSA key that may also sign would make every
+  // recovery a signature over whatever the client sent.
+  Status CheckUsage(const std::string& file, X509* leaf) {
+    Status usage = CheckEncryptionKeyUsage(leaf);
+    if (usage.ok()) return usage;
+    return Refuse(file + ": " + usage.error().message() +
+                  "; issue a new key with a certificate whose key usage is keyAgreement (EC) "
+                  "or keyEncipherment alone (RSA)");
   }
 
   // Indexes a key under the kid clients compute from its certificate and
@@ -268,6 +281,7 @@ class KeyStoreLoader {
     if (public_key == nullptr) return Refuse(path + ": cannot read the leaf's public key");
     Status type = CheckEncryptionKeyType(public_key, path + " leaf " + SubjectName(leaf));
     if (!type.ok()) return Refuse(type.error().message());
+    PETERA_TRY(CheckUsage(path, leaf));
     // The kid clients compute: from the certificate's own encoding of the key.
     PETERA_ASSIGN_OR_RETURN(std::string kid, KeyIdOfCertificate(leaf));
     if (Find(kid) == nullptr) {

@@ -5,7 +5,9 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -165,6 +167,63 @@ TEST_F(KeyStoreTest, FindsAKeyWhoseCertificateEncodesThePublicKeyDifferently) {
   EXPECT_EQ(EVP_PKEY_eq(found->pkey(), key.get()), 1);
   EXPECT_EQ(keys.Find(*canonical_kid), found);
   EXPECT_EQ(keys.encryption_kid(), *cert_kid);
+}
+
+// A self-signed certificate for `key` with the given keyUsage (in openssl
+// configuration syntax, e.g. "critical,keyEncipherment").
+X509Ptr CertificateWithUsage(EVP_PKEY* key, const char* usage) {
+  X509Ptr cert(X509_new());
+  if (!cert) return nullptr;
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext(
+      X509V3_EXT_nconf_nid(nullptr, nullptr, NID_key_usage, usage));
+  bool ok = ext && X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
+            ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 9) == 1 &&
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                       reinterpret_cast<const unsigned char*>("usage"), -1, -1,
+                                       0) == 1 &&
+            X509_set_issuer_name(cert.get(), name) == 1 &&
+            ASN1_TIME_set(X509_getm_notBefore(cert.get()), Utc(2020, 1, 1)) != nullptr &&
+            ASN1_TIME_set(X509_getm_notAfter(cert.get()), Utc(2045, 1, 1)) != nullptr &&
+            X509_set_pubkey(cert.get(), key) == 1 && X509_add_ext(cert.get(), ext.get(), -1) == 1 &&
+            X509_sign(cert.get(), key, EVP_sha256()) > 0;
+  return ok ? std::move(cert) : nullptr;
+}
+
+// Recovery applies an RSA key to whatever a client sends: with a
+// certificate that lets it sign, the server would be a signing oracle.
+TEST_F(KeyStoreTest, RefusesAnRsaDecryptionKeyWhoseCertificateMaySign) {
+  EvpPkeyPtr key(EVP_RSA_gen(2048));
+  ASSERT_NE(key, nullptr);
+  X509Ptr cert = CertificateWithUsage(key.get(), "critical,keyEncipherment,digitalSignature");
+  ASSERT_NE(cert, nullptr);
+  WriteText(decrypt_ + "/signer.pem", PemOf(key.get(), cert.get()), 0600);
+  ExpectRefusal({decrypt_ + "/signer.pem", "may also sign", "keyEncipherment alone"});
+}
+
+TEST_F(KeyStoreTest, RefusesAnEncryptionCertificateWhoseRsaKeyMaySign) {
+  // The key file's certificate is fine; the one served to clients, for the
+  // same key, allows signing.
+  EvpPkeyPtr key(EVP_RSA_gen(2048));
+  ASSERT_NE(key, nullptr);
+  X509Ptr stored = CertificateWithUsage(key.get(), "critical,keyEncipherment");
+  X509Ptr served = CertificateWithUsage(key.get(), "critical,keyEncipherment,nonRepudiation");
+  ASSERT_TRUE(stored && served);
+  WriteText(decrypt_ + "/rsa2.pem", PemOf(key.get(), stored.get()), 0600);
+  ASSERT_TRUE(Load().ok()) << "the key file alone is acceptable";
+  auto served_pem = CertificateToPem(served.get());
+  ASSERT_TRUE(served_pem.ok());
+  WriteText(encrypt_, *served_pem, 0644);
+  ExpectRefusal({encrypt_, "may also sign"});
+}
+
+TEST_F(KeyStoreTest, RefusesAnEcKeyWhoseCertificateDoesNotAllowKeyAgreement) {
+  EvpPkeyPtr key(EVP_EC_gen("P-256"));
+  ASSERT_NE(key, nullptr);
+  X509Ptr cert = CertificateWithUsage(key.get(), "critical,digitalSignature");
+  ASSERT_NE(cert, nullptr);
+  WriteText(decrypt_ + "/ec-signing.pem", PemOf(key.get(), cert.get()), 0600);
+  ExpectRefusal({decrypt_ + "/ec-signing.pem", "does not allow keyAgreement"});
 }
 
 TEST_F(KeyStoreTest, ServesAnRsaEncryptionChain) {
