@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -50,11 +51,35 @@ class PriorityFlag : public spdlog::custom_flag_formatter {
   }
 };
 
-// Writes each line to stderr with one write(2) of its own. Only the
-// formatting (the formatter caches the time) is under the lock; the
-// system call is not, so I/O threads logging requests at the same moment
-// do not queue behind each other's writes. A line is written whole or not
-// at all as far as other lines go: lines are far shorter than PIPE_BUF.
+void WriteToStderr(const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = write(STDERR_FILENO, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to: drop the lines
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+// The lines a batching thread holds (logging.h).
+struct ThreadBatch {
+  bool enabled = false;
+  std::string lines;
+
+  void Flush() {
+    if (lines.empty()) return;
+    WriteToStderr(lines.data(), lines.size());
+    lines.clear();
+  }
+};
+thread_local ThreadBatch t_batch;
+
+// Writes lines to stderr, each with a write(2) of its own or, from a
+// batching thread, several together. Only the formatting (the formatter
+// caches the time) is under the lock; the system call is not, so I/O
+// threads logging requests at the same moment do not queue behind each
+// other's writes. Lines are written whole or not at all as far as other
+// writers go: every write is at most PIPE_BUF bytes, or a single line.
 class StderrLineSink final : public spdlog::sinks::sink {
  public:
   void log(const spdlog::details::log_msg& msg) override {
@@ -63,15 +88,14 @@ class StderrLineSink final : public spdlog::sinks::sink {
       std::lock_guard<std::mutex> lock(mu_);
       formatter_->format(msg, line);
     }
-    const char* data = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-      ssize_t n = write(STDERR_FILENO, data, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;  // nowhere to log to: drop the line
-      data += n;
-      left -= static_cast<size_t>(n);
+    ThreadBatch& batch = t_batch;
+    if (!batch.enabled) return WriteToStderr(line.data(), line.size());
+    if (batch.lines.size() + line.size() > PIPE_BUF) batch.Flush();
+    if (msg.level > spdlog::level::info || line.size() > PIPE_BUF) {
+      batch.Flush();
+      return WriteToStderr(line.data(), line.size());
     }
+    batch.lines.append(line.data(), line.size());
   }
   void flush() override {}
   void set_pattern(const std::string& pattern) override {
@@ -88,6 +112,13 @@ class StderrLineSink final : public spdlog::sinks::sink {
 };
 
 }  // namespace
+
+void BatchThreadLog() {
+  t_batch.enabled = true;
+  t_batch.lines.reserve(PIPE_BUF);
+}
+
+void FlushThreadLog() { t_batch.Flush(); }
 
 bool StderrIsJournal() {
   const char* value = std::getenv("JOURNAL_STREAM");

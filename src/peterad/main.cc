@@ -257,12 +257,21 @@ Status AddListeners(Server& server, const std::vector<std::string>& listen) {
   return OkStatus();
 }
 
+// Runs what is ready, writes the request lines that logged, then waits for
+// more: under load, one write(2) of the log serves many requests.
 void RunIo(net::io_context& ioc) {
+  BatchThreadLog();
   for (;;) {
     try {
-      ioc.run();
+      while (!ioc.stopped()) {
+        ioc.poll();
+        FlushThreadLog();
+        ioc.run_one();
+      }
+      FlushThreadLog();
       return;
     } catch (const std::exception& e) {
+      FlushThreadLog();
       spdlog::error("unexpected exception in an I/O thread: {}", e.what());
     }
   }
