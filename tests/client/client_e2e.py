@@ -403,7 +403,7 @@ class EncryptRefusals(ClientTestCase):
         with server(extra_args=("--listen", "[::1]:%d" % port6)) as s:
             self.refuse(["[::1]:%d" % port6], EXIT_TRUST, "encryption certificate not trusted",
                         "not in subjectAltName")
-            self.assertIn("GET /v1/chain", s.log)
+            self.assertTrue(s.wait_for_log("GET /v1/chain"), s.log)
         moved = server_pem("elsewhere.example:5700", pki() / "s1" / "encrypt-ec.pem")
         self.refuse([moved], EXIT_TRUST, "not in subjectAltName")
 
