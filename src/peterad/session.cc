@@ -222,6 +222,17 @@ void Session::SendContinue() {
 void Session::ReadBody() {
   phase_ = Phase::kBody;
   Arm(options_.body_timeout);
+  // A small body usually arrives with its header: parse what the buffer
+  // holds first, and read only when more is needed.
+  error_code parsed;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    size_t used = parser_->put(buffer_.data(), parsed);
+    buffer_.consume(used);
+    if (parsed == http::error::need_more) parsed = {};
+    if (parsed) return OnBody(parsed);
+    if (used == 0) break;
+  }
+  if (parser_->is_done()) return OnBody({});
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](error_code ec, size_t) { self->OnBody(ec); });
 }
