@@ -279,6 +279,7 @@ petera_load() {
       measure "check_p256_connload-keepalive_c8_r1" "$pid" 0 "$CONNLOAD" --port "$port" \
         --mode keepalive --conns 8 --duration "$DUR" --max-requests 5000000 --bodies "$WORK/bodies-p256.jsonl"
       threads1 "$pki"
+      onecpu "$pki"
     fi
   done
   grep -c ' 200 ' "$WORK/peterad-load.log" >"$RAW/peterad_200_lines.txt" || true
@@ -299,6 +300,23 @@ threads1() {
       -d"${DUR}s" --latency -s "$BENCH/recover.lua" "https://127.0.0.1:$port/v1/recover" -- \
       "$WORK/bodies-p256.jsonl"
   done
+  stop_pid "$pid"
+}
+
+# Diagnosis: at one connection the server sleeps and is woken for every
+# request. With the server and wrk pinned to the same CPU that wake-up takes
+# no interrupt from the other CPU; the difference to the ordinary
+# one-connection row is what cross-CPU wake-ups cost the server here.
+onecpu() {
+  local pki=$1 port pid
+  port=$(free_port)
+  pid=$(start_peterad "$pki/s1" "$port" "$WORK/peterad-onecpu.log")
+  PIDS+=("$pid")
+  wait_port "$port"
+  taskset -a -p -c 0 "$pid" >/dev/null
+  measure "diag_p256_onecpu-keepalive_c1_r1" "$pid" 0 taskset -c 0 wrk -t1 -c1 \
+    -d"${DUR}s" --latency -s "$BENCH/recover.lua" "https://127.0.0.1:$port/v1/recover" -- \
+    "$WORK/bodies-p256.jsonl"
   stop_pid "$pid"
 }
 

@@ -385,6 +385,12 @@ def main():
                    "%d connection(s): %s req/s, p50 %s ms, p99 %s ms, %s µs server CPU per request (%s user + %s sys)."
                    % (c, fmt(diag["rps"]), fmt(diag["p50_ms"], 3), fmt(diag["p99_ms"], 2), fmt(diag["cpu_us"]),
                       fmt(diag["user_us"]), fmt(diag["sys_us"]))]
+    diag = med.get(("diag", "p256", "onecpu-keepalive", 1))
+    if diag:
+        md += ["", "Diagnosis, P-256 keep-alive, 1 connection, server and wrk pinned to the same CPU "
+               "(no cross-CPU wake-up): %s req/s, p50 %s ms, p99 %s ms, %s µs server CPU per request (%s user + %s sys)."
+               % (fmt(diag["rps"]), fmt(diag["p50_ms"], 3), fmt(diag["p99_ms"], 2), fmt(diag["cpu_us"]),
+                  fmt(diag["user_us"]), fmt(diag["sys_us"]))]
     if hf:
         md += ["", "## Client: `petera decrypt` vs `clevis decrypt` (hyperfine)", "",
                "| scenario | petera mean ± σ ms (median) | clevis mean ± σ ms (median) | clevis ÷ petera (means) |",
