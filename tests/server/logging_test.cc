@@ -50,6 +50,16 @@ class LoggingTest : public ::testing::Test {
     thread.join();
   }
 
+  // `text` holds `first`, then `second`.
+  static void ExpectInOrder(const std::string& text, const std::string& first,
+                            const std::string& second) {
+    size_t a = text.find(first);
+    size_t b = text.find(second);
+    ASSERT_NE(a, std::string::npos) << "missing " << first << " in:\n" << text;
+    ASSERT_NE(b, std::string::npos) << "missing " << second << " in:\n" << text;
+    EXPECT_LT(a, b) << text;
+  }
+
   TempDir dir_;
   std::string path_ = dir_ / "stderr";
   int saved_ = -1;
@@ -66,12 +76,7 @@ TEST_F(LoggingTest, HoldsABatchingThreadsLinesUntilItFlushes) {
     spdlog::info("request two");
     EXPECT_EQ(Written(), "") << "nothing before the flush";
     FlushThreadLog();
-    std::string written = Written();
-    size_t one = written.find("info: request one\n");
-    size_t two = written.find("info: request two\n");
-    ASSERT_NE(one, std::string::npos) << written;
-    ASSERT_NE(two, std::string::npos) << written;
-    EXPECT_LT(one, two);
+    ExpectInOrder(Written(), "info: request one\n", "info: request two\n");
   });
 }
 
@@ -79,12 +84,7 @@ TEST_F(LoggingTest, WritesAWarningAtOnceAfterTheLinesHeldBeforeIt) {
   OnBatchingThread([&] {
     spdlog::info("held line");
     spdlog::warn("urgent line");
-    std::string written = Written();
-    size_t held = written.find("info: held line\n");
-    size_t urgent = written.find("warning: urgent line\n");
-    ASSERT_NE(held, std::string::npos) << written;
-    ASSERT_NE(urgent, std::string::npos) << written;
-    EXPECT_LT(held, urgent);
+    ExpectInOrder(Written(), "info: held line\n", "warning: urgent line\n");
   });
 }
 
