@@ -108,29 +108,43 @@ std::string PemOf(EVP_PKEY* private_key, X509* cert) {
   return std::string(data, static_cast<size_t>(size));
 }
 
-// A self-signed P-256 certificate whose SubjectPublicKeyInfo holds the
-// compressed point: a valid encoding that OpenSSL does not write for the
-// private key, so that its KeyId and KeyIdOfCertificate differ.
-X509Ptr CompressedPointCertificate(EVP_PKEY* key) {
-  EvpPkeyPtr compressed(EVP_PKEY_dup(key));
+// A certificate for `subject_key` signed by `signing_key`, valid from 2020
+// to 2045, with a keyUsage extension when `usage` is given (openssl
+// configuration syntax, e.g. "critical,keyEncipherment").
+X509Ptr SelfSigned(EVP_PKEY* signing_key, EVP_PKEY* subject_key, const char* cn,
+                   const char* usage = nullptr) {
   X509Ptr cert(X509_new());
-  if (!compressed || !cert ||
-      EVP_PKEY_set_utf8_string_param(compressed.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) != 1) {
-    return nullptr;
+  if (!cert) return nullptr;
+  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext;
+  if (usage != nullptr) {
+    ext.reset(X509V3_EXT_nconf_nid(nullptr, nullptr, NID_key_usage, usage));
+    if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) return nullptr;
   }
   X509_NAME* name = X509_get_subject_name(cert.get());
   bool ok = X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
             ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 7) == 1 &&
             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                       reinterpret_cast<const unsigned char*>("compressed"),
-                                       -1, -1, 0) == 1 &&
+                                       reinterpret_cast<const unsigned char*>(cn), -1, -1,
+                                       0) == 1 &&
             X509_set_issuer_name(cert.get(), name) == 1 &&
             ASN1_TIME_set(X509_getm_notBefore(cert.get()), Utc(2020, 1, 1)) != nullptr &&
             ASN1_TIME_set(X509_getm_notAfter(cert.get()), Utc(2045, 1, 1)) != nullptr &&
-            X509_set_pubkey(cert.get(), compressed.get()) == 1 &&
-            X509_sign(cert.get(), key, EVP_sha256()) > 0;
+            X509_set_pubkey(cert.get(), subject_key) == 1 &&
+            X509_sign(cert.get(), signing_key, EVP_sha256()) > 0;
   return ok ? std::move(cert) : nullptr;
+}
+
+// A self-signed P-256 certificate whose SubjectPublicKeyInfo holds the
+// compressed point: a valid encoding that OpenSSL does not write for the
+// private key, so that its KeyId and KeyIdOfCertificate differ.
+X509Ptr CompressedPointCertificate(EVP_PKEY* key) {
+  EvpPkeyPtr compressed(EVP_PKEY_dup(key));
+  if (!compressed ||
+      EVP_PKEY_set_utf8_string_param(compressed.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) != 1) {
+    return nullptr;
+  }
+  return SelfSigned(key, compressed.get(), "compressed");
 }
 
 TEST_F(KeyStoreTest, FindsTheKidClientsComputeFromTheEncryptionCertificate) {
@@ -169,25 +183,9 @@ TEST_F(KeyStoreTest, FindsAKeyWhoseCertificateEncodesThePublicKeyDifferently) {
   EXPECT_EQ(keys.encryption_kid(), *cert_kid);
 }
 
-// A self-signed certificate for `key` with the given keyUsage (in openssl
-// configuration syntax, e.g. "critical,keyEncipherment").
+// A self-signed certificate for `key` with the given keyUsage.
 X509Ptr CertificateWithUsage(EVP_PKEY* key, const char* usage) {
-  X509Ptr cert(X509_new());
-  if (!cert) return nullptr;
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext(
-      X509V3_EXT_nconf_nid(nullptr, nullptr, NID_key_usage, usage));
-  bool ok = ext && X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
-            ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 9) == 1 &&
-            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                       reinterpret_cast<const unsigned char*>("usage"), -1, -1,
-                                       0) == 1 &&
-            X509_set_issuer_name(cert.get(), name) == 1 &&
-            ASN1_TIME_set(X509_getm_notBefore(cert.get()), Utc(2020, 1, 1)) != nullptr &&
-            ASN1_TIME_set(X509_getm_notAfter(cert.get()), Utc(2045, 1, 1)) != nullptr &&
-            X509_set_pubkey(cert.get(), key) == 1 && X509_add_ext(cert.get(), ext.get(), -1) == 1 &&
-            X509_sign(cert.get(), key, EVP_sha256()) > 0;
-  return ok ? std::move(cert) : nullptr;
+  return SelfSigned(key, key, "usage", usage);
 }
 
 // Recovery applies an RSA key to whatever a client sends: with a
