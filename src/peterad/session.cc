@@ -177,13 +177,30 @@ void Session::WaitForRequest() {
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
   buffer_.shrink_to_fit();                       // idle connections hold no buffer
   Arm(first_request_ ? options_.header_timeout : options_.idle_timeout);
+  WaitReadable();
+}
+
+void Session::WaitReadable() {
   stream_.async_wait_readable([self = shared_from_this()](error_code ec) { self->OnReadable(ec); });
 }
 
 void Session::OnReadable(error_code ec) {
   if (timed_out_ || stopping_) return Shutdown();
   if (ec) return Close();
-  ReadHeader();
+  // A readable socket is not yet a request: it may have held only a record
+  // without application data (a TLS 1.3 key update), or the readiness may
+  // be stale (a segment the handshake had already read). Until a byte of a
+  // request has arrived the connection stays idle: a drain closes it at
+  // once, and its deadline does not move.
+  if (stream_.has_data(ec)) return ReadHeader();
+  if (ec == net::error::would_block) return WaitReadable();
+  if (ec == net::error::try_again) {  // OpenSSL has to write first
+    return stream_.socket().async_wait(
+        tcp::socket::wait_write,
+        [self = shared_from_this()](error_code ec2) { self->OnReadable(ec2); });
+  }
+  spdlog::debug("{}: connection closed between requests: {}", peer_, ec.message());
+  Close();
 }
 
 void Session::ReadHeader() {

@@ -82,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHandshake(error_code ec);
   void WaitForRequest();
+  void WaitReadable();
   void OnReadable(error_code ec);
   void ReadHeader();
   void OnHeader(error_code ec);

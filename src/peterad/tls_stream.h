@@ -99,6 +99,33 @@ class TlsStream {
         Op<WriteStep, true>{*this, WriteStep::Gather(buffers)}, token, socket_);
   }
 
+  // Whether application data has arrived: reads what the socket holds
+  // without consuming any of it. When false, `ec` says why: would_block
+  // (nothing yet, also after a record without application data such as a
+  // key update, or a stale readiness), try_again (OpenSSL must write first:
+  // a read operation will), else the connection's error.
+  bool has_data(error_code& ec) {
+    ERR_clear_error();
+    unsigned char byte = 0;
+    std::size_t n = 0;
+    int r = SSL_peek_ex(ssl_.get(), &byte, 1, &n);
+    if (r == 1) {
+      ec = {};
+      return true;
+    }
+    int err = SSL_get_error(ssl_.get(), r);
+    if (err == SSL_ERROR_WANT_READ) {
+      ERR_clear_error();
+      ec = net::error::would_block;
+    } else if (err == SSL_ERROR_WANT_WRITE) {
+      ERR_clear_error();
+      ec = net::error::try_again;
+    } else {
+      ec = TlsErrorCode(err, r);
+    }
+    return false;
+  }
+
   // Completes when a request may be readable: TLS data is already buffered
   // or the socket is readable. Allocates nothing while waiting.
   template <class Token>

@@ -8,15 +8,19 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +105,56 @@ class Client {
     }
     return answer.substr(0, answer.find("\r\n"));
   }
+  // Sends a TLS 1.3 key update that asks the server for one in return
+  // (which it sends before its next answer).
+  bool SendKeyUpdate() {
+    return SSL_key_update(ssl_.get(), SSL_KEY_UPDATE_REQUESTED) == 1 &&
+           SSL_do_handshake(ssl_.get()) == 1;
+  }
+  // The file descriptor of the server's end of this connection: the server
+  // runs in this process.
+  int ServerEnd() {
+    sockaddr_storage mine{}, peer{};
+    socklen_t mine_size = sizeof(mine);
+    if (getsockname(socket_.native_handle(), reinterpret_cast<sockaddr*>(&mine), &mine_size) != 0) {
+      return -1;
+    }
+    for (int fd = 3; fd < 4096; ++fd) {
+      socklen_t peer_size = sizeof(peer);
+      if (fd != socket_.native_handle() &&
+          getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0 &&
+          peer_size == mine_size && std::memcmp(&peer, &mine, mine_size) == 0) {
+        return fd;
+      }
+    }
+    return -1;
+  }
+  // Waits (up to 10 s) until the server has read everything sent to it.
+  bool ServerReadEverything() {
+    int fd = ServerEnd();
+    return fd >= 0 && WaitFor([fd] {
+             int unread = -1;
+             return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+           });
+  }
+  // What the server sends until it closes the connection; nullopt when it
+  // neither sends nor closes for 5 s.
+  std::optional<std::string> ReadUntilClosed() {
+    timeval patience{5, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof(patience));
+    std::string answer;
+    char buf[4096];
+    for (;;) {
+      int n = SSL_read(ssl_.get(), buf, sizeof(buf));
+      if (n > 0) {
+        answer.append(buf, static_cast<size_t>(n));
+      } else if (SSL_get_error(ssl_.get(), n) == SSL_ERROR_WANT_READ) {
+        return std::nullopt;  // the receive timeout
+      } else {
+        return answer;
+      }
+    }
+  }
 
  private:
   net::io_context io_;
@@ -169,6 +223,28 @@ TEST(ServerWorkers, OneWorkerServesEverything) {
   EXPECT_EQ(running.server.connections_per_worker(), (std::vector<size_t>{3}));
   clients.clear();
   EXPECT_TRUE(WaitFor([&] { return running.server.active_connections() == 0; }));
+}
+
+// A record without application data (here a key update) does not start a
+// request: the connection is still between requests, so that a drain closes
+// it at once rather than waiting for a request that never comes.
+TEST(ServerStop, ClosesAtOnceAConnectionThatSentARecordButNoRequest) {
+  RunningServer running(1);
+  Client client(running.client_tls.get(), running.endpoint);
+  ASSERT_TRUE(client.Handshake());
+  ASSERT_TRUE(client.SendKeyUpdate());
+  ASSERT_TRUE(client.ServerReadEverything());
+  running.server.Stop();
+  EXPECT_EQ(client.ReadUntilClosed(), std::optional<std::string>(""));
+}
+
+TEST(ServerSessions, AnswersARequestThatFollowsAKeyUpdate) {
+  RunningServer running(1);
+  Client client(running.client_tls.get(), running.endpoint);
+  ASSERT_TRUE(client.Handshake());
+  ASSERT_TRUE(client.SendKeyUpdate());
+  EXPECT_EQ(client.Health(), "HTTP/1.1 200 OK");
+  EXPECT_EQ(client.Health(), "HTTP/1.1 200 OK");
 }
 
 }  // namespace
