@@ -13,6 +13,9 @@
 //                              operation, unblind, unwrap, decrypt
 //   ParseEnvelope/KEY          ParseEnvelope of a one-recipient envelope
 //   KeyId/KEY                  petera::KeyId of a certificate's public key
+//   Shamir/split/T:N           SplitSecret of a 32-byte content key into N
+//                              shares, T of them needed (encrypt --threshold)
+//   Shamir/combine/T           CombineShares of T shares (decrypt)
 //
 // Keys and self-signed certificates are made in-process at start-up.
 #include <benchmark/benchmark.h>
@@ -22,12 +25,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "petera/envelope.h"
 #include "petera/ossl.h"
 #include "petera/recovery.h"
 #include "petera/secret.h"
+#include "petera/shamir.h"
 
 namespace petera {
 namespace {
@@ -196,7 +201,33 @@ void BenchParseEnvelope(benchmark::State& state, const Fixture* f) {
   }
 }
 
+void BenchSplit(benchmark::State& state, size_t threshold, size_t count) {
+  SecretBytes key(32);
+  for (auto _ : state) {
+    auto shares = SplitSecret(key, threshold, count);
+    benchmark::DoNotOptimize(shares);
+  }
+}
+
+void BenchCombine(benchmark::State& state, size_t threshold) {
+  SecretBytes key(32);
+  auto shares = SplitSecret(key, threshold, threshold);
+  if (!shares.ok()) std::abort();
+  for (auto _ : state) {
+    auto combined = CombineShares(*shares);
+    benchmark::DoNotOptimize(combined);
+  }
+}
+
 void RegisterAll(const std::vector<Fixture>& fixtures) {
+  for (auto [threshold, count] : {std::pair<size_t, size_t>{2, 3}, {3, 5}}) {
+    std::string suffix = std::to_string(threshold) + ":" + std::to_string(count);
+    benchmark::RegisterBenchmark(("Shamir/split/" + suffix).c_str(), BenchSplit, threshold, count)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("Shamir/combine/" + std::to_string(threshold)).c_str(),
+                                 BenchCombine, threshold)
+        ->Unit(benchmark::kMicrosecond);
+  }
   for (const Fixture& f : fixtures) {
     const Fixture* p = &f;
     for (int n : {1, 3}) {
