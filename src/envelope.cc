@@ -5,10 +5,13 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "json_util.h"
 #include "petera/pem.h"
+#include "petera/shamir.h"
 
 namespace petera {
 namespace {
@@ -20,8 +23,9 @@ constexpr const char* kAlgRsa = "RSA-OAEP-256";
 constexpr size_t kCekBytes = 32;
 constexpr size_t kIvBytes = 12;
 constexpr size_t kTagBytes = 16;
-// The protected header in base64url: enc and version, plus one 45-byte
-// "bind" entry per recipient (about 4,000 characters for 64 recipients).
+// The protected header in base64url: enc, version and threshold, plus one
+// 45-byte "bind" entry per recipient (about 4,000 characters for 64
+// recipients).
 constexpr size_t kMaxProtectedChars = 1024 + kMaxRecipients * 64;
 
 Error Corrupt(const std::string& why) {
@@ -38,12 +42,19 @@ std::string JoseCurve(const EC_GROUP* group) {
   }
 }
 
-std::string ProtectedHeader(const json& bindings) {
+std::string ProtectedHeader(const json& bindings, size_t threshold) {
   json header = {{"enc", "A256GCM"}, {"petera", kFormatVersion}, {"bind", bindings}};
+  if (threshold > 1) {
+    // Critical: a JOSE library that does not know thresholds must refuse
+    // the envelope rather than take a share for the content key.
+    header["threshold"] = threshold;
+    header["crit"] = {"threshold"};
+  }
   return Base64UrlEncode(AsBytes(header.dump()));
 }
 
-// SHA-256 over kid, server and each x5c entry, each followed by a zero byte.
+// SHA-256 over kid, server, each x5c entry and the share number (when
+// there is one), each followed by a zero byte.
 std::string Binding(const json& header) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   uint8_t digest[32];
@@ -57,6 +68,7 @@ std::string Binding(const json& header) {
   add(header.at("kid").get<std::string>());
   add(header.at("server").get<std::string>());
   for (const auto& cert : header.at("x5c")) add(cert.get<std::string>());
+  if (auto share = header.find("share"); share != header.end()) add(share->dump());
   ok = ok && EVP_DigestFinal_ex(ctx.get(), digest, &len) == 1 && len == 32;
   // A failure yields a value no honest binding equals (43 characters).
   if (!ok) return "!";
@@ -134,11 +146,14 @@ Result<json> RsaRecipient(EVP_PKEY* server_key, const SecretBytes& cek, json hea
   return json{{"header", std::move(header)}, {"encrypted_key", Base64UrlEncode(out)}};
 }
 
-Result<json> MakeRecipient(const EncryptionTarget& target, const SecretBytes& cek) {
+// A recipient for `target` holding `key`: the content key, or share number
+// `share` of it (0: no threshold).
+Result<json> MakeRecipient(const EncryptionTarget& target, const SecretBytes& key,
+                           uint8_t share) {
   if (target.chain.empty()) return Error(ErrorCategory::kUsage, "empty encryption chain");
-  EVP_PKEY* key = X509_get0_pubkey(target.chain.front().get());
-  if (key == nullptr) return SslError("certificate has no public key");
-  PETERA_TRY(CheckEncryptionKeyType(key, "encryption certificate"));
+  EVP_PKEY* server_key = X509_get0_pubkey(target.chain.front().get());
+  if (server_key == nullptr) return SslError("certificate has no public key");
+  PETERA_TRY(CheckEncryptionKeyType(server_key, "encryption certificate"));
   json header;
   PETERA_ASSIGN_OR_RETURN(std::string kid, KeyIdOfCertificate(target.chain.front().get()));
   header["kid"] = kid;
@@ -149,8 +164,9 @@ Result<json> MakeRecipient(const EncryptionTarget& target, const SecretBytes& ce
   }
   header["x5c"] = std::move(x5c);
   header["server"] = target.address.ToString();
-  if (EVP_PKEY_is_a(key, "EC")) return EcRecipient(key, cek, std::move(header));
-  return RsaRecipient(key, cek, std::move(header));
+  if (share != 0) header["share"] = share;
+  if (EVP_PKEY_is_a(server_key, "EC")) return EcRecipient(server_key, key, std::move(header));
+  return RsaRecipient(server_key, key, std::move(header));
 }
 
 // ---- Parsing ---------------------------------------------------------------
@@ -163,7 +179,7 @@ Result<Bytes> B64Member(const json& doc, const char* key, size_t max_len) {
   return bytes;
 }
 
-Status ParseProtected(const std::string& b64, std::vector<std::string>& bindings) {
+Status ParseProtected(const std::string& b64, Envelope& env) {
   auto raw = Base64UrlDecode(b64);
   if (!raw.ok()) return Corrupt("protected header is not base64url");
   std::string_view text(reinterpret_cast<const char*>(raw->data()), raw->size());
@@ -187,15 +203,29 @@ Status ParseProtected(const std::string& b64, std::vector<std::string>& bindings
   }
   for (const auto& b : *bind) {
     if (!b.is_string()) return Corrupt("protected header does not bind the recipients");
-    bindings.push_back(b.get<std::string>());
+    env.bindings.push_back(b.get<std::string>());
   }
+  bool threshold_critical = false;
   if (auto crit = doc->find("crit"); crit != doc->end()) {
-    if (!crit->is_array()) return Corrupt("crit is not an array");
+    if (!crit->is_array() || crit->empty()) return Corrupt("crit is not a non-empty array");
     for (const auto& name : *crit) {
-      if (name != "petera") return Corrupt("unknown critical header " + name.dump());
+      if (name != "petera" && name != "threshold") {
+        return Corrupt("unknown critical header " + name.dump());
+      }
+      threshold_critical = threshold_critical || name == "threshold";
     }
   }
-  for (const char* per_recipient : {"alg", "epk", "kid", "x5c", "server"}) {
+  if (auto threshold = doc->find("threshold"); threshold != doc->end()) {
+    if (!threshold->is_number_integer() || *threshold < 2 ||
+        *threshold > static_cast<int>(kMaxRecipients)) {
+      return Corrupt("threshold must be an integer from 2 to 64");
+    }
+    if (!threshold_critical) return Corrupt("threshold is not listed in crit");
+    env.threshold = threshold->get<size_t>();
+  } else if (threshold_critical) {
+    return Corrupt("crit lists a threshold the header does not have");
+  }
+  for (const char* per_recipient : {"alg", "epk", "kid", "x5c", "server", "share"}) {
     if (doc->contains(per_recipient)) {
       return Corrupt(std::string("'") + per_recipient + "' belongs in the recipient header");
     }
@@ -272,6 +302,12 @@ Result<Recipient> ParseRecipient(const json& entry) {
   if (r.is_ec() != static_cast<bool>(EVP_PKEY_is_a(key, "EC"))) {
     return Corrupt("recipient alg does not match its certificate's key");
   }
+  if (auto share = header->find("share"); share != header->end()) {
+    if (!share->is_number_integer() || *share < 1 || *share > static_cast<int>(kMaxShares)) {
+      return Corrupt("recipient share must be an integer from 1 to 255");
+    }
+    r.share = share->get<uint8_t>();
+  }
   r.binding = Binding(*header);
   PETERA_ASSIGN_OR_RETURN(r.encrypted_key, B64Member(entry, "encrypted_key", 2048));
   if (r.is_ec()) {
@@ -283,6 +319,28 @@ Result<Recipient> ParseRecipient(const json& entry) {
   return r;
 }
 
+// A threshold envelope has at least `threshold` recipients, each with a
+// share number of its own; any other has none.
+Status CheckShares(const Envelope& env) {
+  if (env.threshold == 1) {
+    for (const auto& r : env.recipients) {
+      if (r.share != 0) return Corrupt("recipient share in an envelope without a threshold");
+    }
+    return OkStatus();
+  }
+  if (env.threshold > env.recipients.size()) {
+    return Corrupt("threshold " + std::to_string(env.threshold) + " is more than the " +
+                   std::to_string(env.recipients.size()) + " recipients");
+  }
+  std::vector<bool> seen(kMaxShares + 1, false);
+  for (const auto& r : env.recipients) {
+    if (r.share == 0) return Corrupt("recipient without a share in a threshold envelope");
+    if (seen[r.share]) return Corrupt("two recipients hold share " + std::to_string(r.share));
+    seen[r.share] = true;
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 EVP_PKEY* Recipient::server_key() const {
@@ -290,25 +348,35 @@ EVP_PKEY* Recipient::server_key() const {
 }
 
 Result<std::string> Encrypt(const SecretBytes& plaintext,
-                            const std::vector<EncryptionTarget>& targets) {
+                            const std::vector<EncryptionTarget>& targets, size_t threshold) {
   if (plaintext.size() > kMaxPayloadBytes) {
     return Error(ErrorCategory::kTooLarge, "input is larger than 16 MiB");
   }
   if (targets.empty() || targets.size() > kMaxRecipients) {
     return Error(ErrorCategory::kUsage, "need 1 to 64 encryption targets");
   }
+  if (threshold < 1 || threshold > targets.size()) {
+    return Error(ErrorCategory::kUsage, "the threshold must be from 1 to the number of targets (" +
+                                            std::to_string(targets.size()) + ")");
+  }
   SecretBytes cek(kCekBytes);
   if (RAND_priv_bytes(cek.secret_data(), static_cast<int>(cek.size())) != 1) {
     return SslError("RNG failure");
   }
+  std::vector<Share> shares;
+  if (threshold > 1) {
+    PETERA_ASSIGN_OR_RETURN(shares, SplitSecret(cek, threshold, targets.size()));
+  }
   json recipients = json::array();
   json bindings = json::array();
-  for (const auto& target : targets) {
-    PETERA_ASSIGN_OR_RETURN(json recipient, MakeRecipient(target, cek));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    PETERA_ASSIGN_OR_RETURN(json recipient,
+                            shares.empty() ? MakeRecipient(targets[i], cek, 0)
+                                           : MakeRecipient(targets[i], shares[i].y, shares[i].x));
     bindings.push_back(Binding(recipient["header"]));
     recipients.push_back(std::move(recipient));
   }
-  std::string protected_b64 = ProtectedHeader(bindings);
+  std::string protected_b64 = ProtectedHeader(bindings, threshold);
   Bytes iv, ciphertext, tag;
   PETERA_TRY(Seal(cek, plaintext, protected_b64, iv, ciphertext, tag));
   json doc = {{"protected", protected_b64},
@@ -335,7 +403,7 @@ Result<Envelope> ParseEnvelope(std::string_view text) {
   auto prot = JsonString(*doc, "protected", kMaxProtectedChars);
   if (!prot.ok()) return Corrupt("no protected header");
   env.protected_b64 = *prot;
-  PETERA_TRY(ParseProtected(env.protected_b64, env.bindings));
+  PETERA_TRY(ParseProtected(env.protected_b64, env));
   auto recipients = doc->find("recipients");
   if (recipients == doc->end() || !recipients->is_array() || recipients->empty() ||
       recipients->size() > kMaxRecipients) {
@@ -345,6 +413,7 @@ Result<Envelope> ParseEnvelope(std::string_view text) {
     PETERA_ASSIGN_OR_RETURN(Recipient r, ParseRecipient(entry));
     env.recipients.push_back(std::move(r));
   }
+  PETERA_TRY(CheckShares(env));
   PETERA_ASSIGN_OR_RETURN(env.iv, B64Member(*doc, "iv", 64));
   PETERA_ASSIGN_OR_RETURN(env.tag, B64Member(*doc, "tag", 64));
   PETERA_ASSIGN_OR_RETURN(env.ciphertext, B64Member(*doc, "ciphertext", kMaxEnvelopeBytes));
@@ -369,6 +438,25 @@ Result<SecretBytes> UnwrapContentKey(const Recipient& recipient, const SecretByt
   PETERA_ASSIGN_OR_RETURN(SecretBytes cek, AesKeyUnwrap(kek, recipient.encrypted_key));
   if (cek.size() != kCekBytes) return Corrupt("content key has the wrong size");
   return cek;
+}
+
+Result<SecretBytes> CombineContentKey(const Envelope& env,
+                                      const std::vector<UnwrappedKey>& unwrapped) {
+  std::vector<Share> shares;
+  std::vector<bool> used(env.recipients.size(), false);
+  for (const auto& u : unwrapped) {
+    if (shares.size() == env.threshold) break;
+    if (u.recipient >= env.recipients.size() || used[u.recipient]) continue;
+    used[u.recipient] = true;
+    if (env.threshold == 1) return u.key;
+    shares.push_back(Share{env.recipients[u.recipient].share, u.key});
+  }
+  if (shares.size() < env.threshold) {
+    return Error(ErrorCategory::kUsage,
+                 "need " + std::to_string(env.threshold) + " recipients' shares, have " +
+                     std::to_string(shares.size()));
+  }
+  return CombineShares(shares);
 }
 
 Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) {
@@ -403,31 +491,57 @@ Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) 
   return out;
 }
 
-Result<SecretBytes> DecryptWithPrivateKey(const Envelope& env, EVP_PKEY* private_key) {
-  if (EVP_PKEY_up_ref(private_key) != 1) return SslError("cannot reference key");
-  PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
-  for (const auto& r : env.recipients) {
-    // Compare keys, not key ids: a certificate's SPKI encoding may differ
-    // from OpenSSL's re-encoding of the same key.
-    if (EVP_PKEY_eq(r.server_key(), private_key) != 1) continue;
-    // Recovery with no blinding: the server operation on the raw value.
-    auto raw = key.Recover(r.is_ec() ? std::span<const uint8_t>(r.epk)
-                                     : std::span<const uint8_t>(r.encrypted_key));
-    if (!raw.ok()) return raw.error();
-    SecretBytes y(raw->data(), raw->size());
-    OPENSSL_cleanse(raw->data(), raw->size());
-    SecretBytes unblinded;
-    if (r.is_ec()) {
-      // x-coordinate of the uncompressed point.
-      unblinded = SecretBytes(y.secret_view().data() + 1, (y.size() - 1) / 2);
-    } else {
-      PETERA_ASSIGN_OR_RETURN(unblinded, OaepSha256Decode(y));
-    }
-    PETERA_ASSIGN_OR_RETURN(SecretBytes cek, UnwrapContentKey(r, unblinded));
-    return DecryptPayload(env, cek);
+namespace {
+
+// What recipient `r` unwraps with its server's private key.
+Result<SecretBytes> UnwrapWithPrivateKey(const Recipient& r, const RecoveryKey& key) {
+  // Recovery with no blinding: the server operation on the raw value.
+  auto raw = key.Recover(r.is_ec() ? std::span<const uint8_t>(r.epk)
+                                   : std::span<const uint8_t>(r.encrypted_key));
+  if (!raw.ok()) return raw.error();
+  SecretBytes y(raw->data(), raw->size());
+  OPENSSL_cleanse(raw->data(), raw->size());
+  SecretBytes unblinded;
+  if (r.is_ec()) {
+    // x-coordinate of the uncompressed point.
+    unblinded = SecretBytes(y.secret_view().data() + 1, (y.size() - 1) / 2);
+  } else {
+    PETERA_ASSIGN_OR_RETURN(unblinded, OaepSha256Decode(y));
   }
-  DrainSslErrors();
-  return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
+  return UnwrapContentKey(r, unblinded);
+}
+
+}  // namespace
+
+Result<SecretBytes> DecryptWithPrivateKeys(const Envelope& env,
+                                           const std::vector<EVP_PKEY*>& private_keys) {
+  std::vector<UnwrappedKey> unwrapped;
+  for (EVP_PKEY* private_key : private_keys) {
+    if (EVP_PKEY_up_ref(private_key) != 1) return SslError("cannot reference key");
+    PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
+    for (size_t i = 0; i < env.recipients.size() && unwrapped.size() < env.threshold; ++i) {
+      const Recipient& r = env.recipients[i];
+      // Compare keys, not key ids: a certificate's SPKI encoding may differ
+      // from OpenSSL's re-encoding of the same key.
+      if (EVP_PKEY_eq(r.server_key(), private_key) != 1) continue;
+      bool done = std::any_of(unwrapped.begin(), unwrapped.end(),
+                              [i](const UnwrappedKey& u) { return u.recipient == i; });
+      if (done) continue;  // the same key given twice
+      PETERA_ASSIGN_OR_RETURN(SecretBytes key_or_share, UnwrapWithPrivateKey(r, key));
+      unwrapped.push_back(UnwrappedKey{i, std::move(key_or_share)});
+    }
+  }
+  DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
+  if (unwrapped.empty()) {
+    return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
+  }
+  if (unwrapped.size() < env.threshold) {
+    return Error(ErrorCategory::kNotFound,
+                 "the keys given open " + std::to_string(unwrapped.size()) + " of the " +
+                     std::to_string(env.threshold) + " recipients this envelope needs");
+  }
+  PETERA_ASSIGN_OR_RETURN(SecretBytes cek, CombineContentKey(env, unwrapped));
+  return DecryptPayload(env, cek);
 }
 
 }  // namespace petera

@@ -2,11 +2,14 @@
 //
 // The envelope: a JWE (RFC 7516) in the JSON General Serialization, content
 // encrypted with A256GCM, one recipient per server (ECDH-ES+A256KW or
-// RSA-OAEP-256). docs/format.md specifies it.
+// RSA-OAEP-256). With a threshold t > 1 each recipient holds a Shamir share
+// of the content key instead of the key itself, and any t of them recover
+// it. docs/format.md specifies it.
 //
 // Decryption is split so that the network stays outside the library:
 //   ParseEnvelope -> for a recipient: StartRecovery (Blinding, request to
-//   send) -> Blinding::Unblind(answer) -> UnwrapContentKey -> DecryptPayload.
+//   send) -> Blinding::Unblind(answer) -> UnwrapContentKey -> (from
+//   `threshold` recipients) CombineContentKey -> DecryptPayload.
 #ifndef PETERA_ENVELOPE_H_
 #define PETERA_ENVELOPE_H_
 
@@ -46,9 +49,13 @@ struct Recipient {
   Address address;
   Bytes epk;            // EC only: uncompressed ephemeral point
   Bytes encrypted_key;  // wrapped (EC) or OAEP-encrypted (RSA) content key
-  // base64url SHA-256 of kid, server and x5c as written: the protected
-  // header lists one per recipient, so that after authentication none of
-  // them can have been altered (JWE leaves recipient headers unprotected).
+  // Threshold envelopes only: the number of the share this recipient holds
+  // (1 to 255); 0 otherwise.
+  uint8_t share = 0;
+  // base64url SHA-256 of kid, server, x5c and share as written: the
+  // protected header lists one per recipient, so that after authentication
+  // none of them can have been altered (JWE leaves recipient headers
+  // unprotected).
   std::string binding;
 
   bool is_ec() const { return alg == "ECDH-ES+A256KW"; }
@@ -59,19 +66,25 @@ struct Recipient {
 struct Envelope {
   std::string protected_b64;  // exactly as in the text: it is the GCM AAD
   std::vector<std::string> bindings;  // "bind" of the protected header
+  // How many recipients must recover their share: 1 (any one recipient
+  // recovers the content key itself) up to recipients.size().
+  size_t threshold = 1;
   std::vector<Recipient> recipients;
   Bytes iv;
   Bytes ciphertext;
   Bytes tag;
 };
 
-// Encrypts `plaintext` to every target. Refuses more than kMaxPayloadBytes
+// Encrypts `plaintext` to every target, so that `threshold` of them (1 to
+// targets.size()) are needed to decrypt. Refuses more than kMaxPayloadBytes
 // before doing any work.
 Result<std::string> Encrypt(const SecretBytes& plaintext,
-                            const std::vector<EncryptionTarget>& targets);
+                            const std::vector<EncryptionTarget>& targets,
+                            size_t threshold = 1);
 
 // Parses and checks the structure of an envelope: sizes, encodings, version,
-// crit, algorithms, each recipient's kid against its x5c leaf. Does not
+// crit, threshold and share numbers, algorithms, each recipient's kid
+// against its x5c leaf. Does not
 // validate chains against an anchor (the caller does, with
 // VerifyStoredEncryptionChain).
 Result<Envelope> ParseEnvelope(std::string_view text);
@@ -79,10 +92,23 @@ Result<Envelope> ParseEnvelope(std::string_view text);
 // The blinding for one recipient: its request() goes to the server.
 Result<Blinding> StartRecovery(const Recipient& recipient);
 
-// From the unblinded value to the content encryption key: EC runs the Concat
-// KDF and AES key unwrap; RSA checks the key length.
+// From the unblinded value to the content encryption key, or to the
+// recipient's share of it in a threshold envelope: EC runs the Concat KDF
+// and AES key unwrap; RSA checks the key length.
 Result<SecretBytes> UnwrapContentKey(const Recipient& recipient,
                                      const SecretBytes& unblinded);
+
+// What UnwrapContentKey gave for one recipient (an index into recipients).
+struct UnwrappedKey {
+  size_t recipient = 0;
+  SecretBytes key;
+};
+
+// The content key from what `threshold` distinct recipients unwrapped (more
+// are ignored): with a threshold of 1 the one key itself, else the shares
+// combined. DecryptPayload then authenticates it.
+Result<SecretBytes> CombineContentKey(const Envelope& envelope,
+                                      const std::vector<UnwrappedKey>& unwrapped);
 
 // Verifies the tag and decrypts, then checks that every recipient header is
 // the one the protected header binds. No plaintext leaves unless all of that
@@ -90,10 +116,15 @@ Result<SecretBytes> UnwrapContentKey(const Recipient& recipient,
 Result<SecretBytes> DecryptPayload(const Envelope& envelope,
                                    const SecretBytes& cek);
 
-// Offline decryption with a recipient's private key (for tests and
-// disaster recovery): tries every recipient whose kid matches the key.
-Result<SecretBytes> DecryptWithPrivateKey(const Envelope& envelope,
-                                          EVP_PKEY* private_key);
+// Offline decryption with recipients' private keys (for tests and disaster
+// recovery): uses every recipient whose public key is one of `private_keys`,
+// until `threshold` of them have unwrapped.
+Result<SecretBytes> DecryptWithPrivateKeys(const Envelope& envelope,
+                                           const std::vector<EVP_PKEY*>& private_keys);
+inline Result<SecretBytes> DecryptWithPrivateKey(const Envelope& envelope,
+                                                 EVP_PKEY* private_key) {
+  return DecryptWithPrivateKeys(envelope, {private_key});
+}
 
 // JWE primitives, exposed for tests and benchmarks.
 // Concat KDF (RFC 7518 4.6.2) for ECDH-ES+A256KW with empty apu/apv.

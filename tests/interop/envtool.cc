@@ -3,7 +3,7 @@
 // petera_envtool: a test-only driver of the envelope code, so that other
 // JOSE implementations (jwcrypto) can be checked against it from a script.
 //
-//   petera_envtool encrypt ADDR=CHAIN.pem...     stdin -> envelope
+//   petera_envtool encrypt [--threshold T] ADDR=CHAIN.pem...   stdin -> envelope
 //   petera_envtool decrypt-blinded [--anchor ANCHOR.pem] KEY.pem...
 //                                                envelope -> plaintext, with
 //                                                the client and server halves
@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ int Fail(const Error& error) {
 
 int Usage() {
   std::fputs(
-      "usage: petera_envtool encrypt ADDR=CHAIN.pem...\n"
+      "usage: petera_envtool encrypt [--threshold T] ADDR=CHAIN.pem...\n"
       "       petera_envtool decrypt-blinded [--anchor ANCHOR.pem] KEY.pem...\n"
       "       petera_envtool decrypt-offline KEY.pem\n",
       stderr);
@@ -100,7 +101,12 @@ Result<EncryptionTarget> ParseTarget(const std::string& arg) {
   return target;
 }
 
-int RunEncrypt(const std::vector<std::string>& args) {
+int RunEncrypt(std::vector<std::string> args) {
+  size_t threshold = 1;
+  if (args.size() >= 2 && args[0] == "--threshold") {
+    threshold = std::strtoul(args[1].c_str(), nullptr, 10);
+    args.erase(args.begin(), args.begin() + 2);
+  }
   if (args.empty()) return Usage();
   std::vector<EncryptionTarget> targets;
   for (const auto& arg : args) {
@@ -110,7 +116,7 @@ int RunEncrypt(const std::vector<std::string>& args) {
   }
   auto plaintext = ReadStdin(kMaxPayloadBytes);
   if (!plaintext.ok()) return Fail(plaintext.error());
-  auto envelope = Encrypt(*plaintext, targets);
+  auto envelope = Encrypt(*plaintext, targets, threshold);
   if (!envelope.ok()) return Fail(envelope.error());
   auto written = WriteStdout(AsBytes(*envelope));
   return written.ok() ? 0 : Fail(written.error());

@@ -23,7 +23,9 @@ import unittest
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from jwcrypto import jwe, jwk
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from jwcrypto import jwa, jwe, jwk
 
 ENVTOOL = os.environ.get("PETERA_ENVTOOL", "")
 PROTECTED = {"enc": "A256GCM", "petera": 1}
@@ -415,6 +417,89 @@ class Tamper(unittest.TestCase):
 
     def test_every_byte_flip_of_an_rsa_envelope_is_refused(self):
         self.check_every_flip_fails("rsa3072")
+
+
+def gf_mul(a, b):
+    """Multiplication in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1."""
+    product = 0
+    for bit in range(8):
+        if (b >> bit) & 1:
+            product ^= a << bit
+    for bit in range(14, 7, -1):
+        if (product >> bit) & 1:
+            product ^= 0x11B << (bit - 8)
+    return product
+
+
+def gf_inv(a):
+    return next(b for b in range(1, 256) if gf_mul(a, b) == 1)
+
+
+def combine_shares(shares):
+    """Lagrange interpolation at 0, byte by byte (docs/format.md 6.3)."""
+    secret = bytearray(len(next(iter(shares.values()))))
+    for xj, yj in shares.items():
+        basis = 1
+        for xm in shares:
+            if xm != xj:
+                basis = gf_mul(basis, gf_mul(xm, gf_inv(xm ^ xj)))
+        for k, byte in enumerate(yj):
+            secret[k] ^= gf_mul(basis, byte)
+    return bytes(secret)
+
+
+class Threshold(unittest.TestCase):
+    """A threshold envelope opened by the specification alone: jwcrypto's
+    key management unwraps each share, the shares are combined in Python,
+    and the content is decrypted with AES-GCM."""
+
+    KINDS = ("p256", "rsa3072", "p521")
+
+    def unwrap_share(self, doc, index):
+        recipient = doc["recipients"][index]
+        header = recipient["header"]
+        alg = jwa.JWA.keymgmt_alg(header["alg"])
+        key = PKI.jwk(self.KINDS[index])
+        encrypted_key = b64url_decode(recipient["encrypted_key"])
+        return header["share"], alg.unwrap(key, 256, encrypted_key, header)
+
+    def test_any_two_of_three_shares_decrypt_by_the_specification(self):
+        data = os.urandom(1000)
+        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS]
+        run = envtool("encrypt", "--threshold", "2", *targets, data=data)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        doc = json.loads(run.stdout)
+        protected = json.loads(b64url_decode(doc["protected"]))
+        self.assertEqual((protected["threshold"], protected["crit"]), (2, ["threshold"]))
+        iv, tag = b64url_decode(doc["iv"]), b64url_decode(doc["tag"])
+        ciphertext = b64url_decode(doc["ciphertext"])
+        for pair in ((0, 1), (0, 2), (1, 2)):
+            with self.subTest(pair=pair):
+                shares = dict(self.unwrap_share(doc, i) for i in pair)
+                cek = combine_shares(shares)
+                plain = AESGCM(cek).decrypt(iv, ciphertext + tag, doc["protected"].encode())
+                self.assertEqual(plain, data)
+        # One share alone is not the content key.
+        x, share = self.unwrap_share(doc, 0)
+        with self.assertRaises(InvalidTag):
+            AESGCM(share).decrypt(iv, ciphertext + tag, doc["protected"].encode())
+
+    def test_jwcrypto_refuses_the_critical_threshold_instead_of_misreading_it(self):
+        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS[:2]]
+        run = envtool("encrypt", "--threshold", "2", *targets, data=b"secret")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        token = jwe.JWE()
+        with self.assertRaises(jwe.InvalidJWEData):
+            token.deserialize(run.stdout.decode("utf-8"), PKI.jwk(self.KINDS[0]))
+        self.assertIsNone(token.plaintext)
+        self.assertTrue(any('critical header: "threshold"' in str(line)
+                            for line in token.decryptlog), token.decryptlog)
+
+    def test_envtool_needs_two_keys_of_a_two_of_three_envelope(self):
+        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS]
+        envelope = envtool("encrypt", "--threshold", "2", *targets, data=b"s").stdout
+        self.assertTrue(refused_cleanly(envtool("decrypt-offline", PKI.key["p256"],
+                                                data=envelope)))
 
 
 if __name__ == "__main__":

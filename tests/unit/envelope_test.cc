@@ -181,6 +181,140 @@ TEST(Envelope, RecordsEachServerAddress) {
   EXPECT_EQ(env->recipients[1].address, (Address{"::1", 5702}));
 }
 
+// ---- Threshold envelopes ----------------------------------------------------
+
+std::string EncryptWithThreshold(const SecretBytes& secret, std::vector<std::string> chains,
+                                 size_t threshold) {
+  std::vector<EncryptionTarget> targets;
+  for (const auto& c : chains) targets.push_back(Target(c));
+  auto text = Encrypt(secret, targets, threshold);
+  if (!text.ok()) throw std::runtime_error(text.error().message());
+  return *text;
+}
+
+Result<SecretBytes> OfflineWith(const std::string& text, const std::vector<std::string>& keys) {
+  auto env = ParseEnvelope(text);
+  if (!env.ok()) return env.error();
+  std::vector<EvpPkeyPtr> owned;
+  std::vector<EVP_PKEY*> pointers;
+  for (const auto& key : keys) {
+    owned.push_back(LoadKey(key));
+    pointers.push_back(owned.back().get());
+  }
+  return DecryptWithPrivateKeys(*env, pointers);
+}
+
+json ProtectedOf(const std::string& text) {
+  auto raw = Base64UrlDecode(Doc(text)["protected"].get<std::string>());
+  return json::parse(std::string(raw->begin(), raw->end()));
+}
+
+const std::vector<std::string> kThreeServers = {"s1/encrypt-ec.pem", "s2/encrypt-ec.pem",
+                                                "s3/encrypt-rsa.pem"};
+const std::vector<std::string> kThreeKeys = {"s1/decrypt.d/ec.pem", "s2/decrypt.d/ec.pem",
+                                             "s3/decrypt.d/rsa.pem"};
+
+TEST(ThresholdEnvelope, AnyTwoOfThreeKeysDecryptAndOneDoesNot) {
+  SecretBytes secret = SecretFromString("two of three");
+  std::string text = EncryptWithThreshold(secret, kThreeServers, 2);
+  for (size_t a = 0; a < 3; ++a) {
+    for (size_t b = a + 1; b < 3; ++b) {
+      auto plain = OfflineWith(text, {kThreeKeys[a], kThreeKeys[b]});
+      ASSERT_TRUE(plain.ok()) << a << "," << b << ": " << plain.error().message();
+      EXPECT_TRUE(plain->ConstantTimeEquals(secret));
+    }
+    auto alone = OfflineWith(text, {kThreeKeys[a]});
+    ASSERT_FALSE(alone.ok()) << a;
+    EXPECT_NE(alone.error().message().find("1 of the 2"), std::string::npos)
+        << alone.error().message();
+  }
+  // The same key twice is still one recipient.
+  EXPECT_FALSE(OfflineWith(text, {kThreeKeys[0], kThreeKeys[0]}).ok());
+  EXPECT_TRUE(OfflineWith(text, kThreeKeys).ok());
+}
+
+TEST(ThresholdEnvelope, AllOfThreeNeedsEveryKey) {
+  SecretBytes secret = SecretFromString("all three");
+  std::string text = EncryptWithThreshold(secret, kThreeServers, 3);
+  EXPECT_FALSE(OfflineWith(text, {kThreeKeys[0], kThreeKeys[2]}).ok());
+  auto plain = OfflineWith(text, kThreeKeys);
+  ASSERT_TRUE(plain.ok()) << plain.error().message();
+  EXPECT_TRUE(plain->ConstantTimeEquals(secret));
+}
+
+TEST(ThresholdEnvelope, MarksTheThresholdCriticalAndNumbersTheShares) {
+  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  json header = ProtectedOf(text);
+  EXPECT_EQ(header["threshold"], 2);
+  EXPECT_EQ(header["crit"], json::array({"threshold"}));
+  json doc = Doc(text);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(doc["recipients"][i]["header"]["share"], i + 1);
+  auto env = ParseEnvelope(text);
+  ASSERT_TRUE(env.ok()) << env.error().message();
+  EXPECT_EQ(env->threshold, 2u);
+  EXPECT_EQ(env->recipients[2].share, 3);
+}
+
+TEST(ThresholdEnvelope, AThresholdOfOneIsThePlainFormat) {
+  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 1);
+  json header = ProtectedOf(text);
+  EXPECT_FALSE(header.contains("threshold"));
+  EXPECT_FALSE(header.contains("crit"));
+  EXPECT_FALSE(Doc(text)["recipients"][0]["header"].contains("share"));
+  EXPECT_TRUE(OfflineWith(text, {kThreeKeys[1]}).ok());
+}
+
+TEST(ThresholdEnvelope, EncryptRefusesAnImpossibleThreshold) {
+  std::vector<EncryptionTarget> targets;
+  targets.push_back(Target("s1/encrypt-ec.pem"));
+  targets.push_back(Target("s2/encrypt-ec.pem"));
+  for (size_t threshold : {size_t{0}, size_t{3}}) {
+    auto r = Encrypt(SecretFromString("x"), targets, threshold);
+    ASSERT_FALSE(r.ok()) << threshold;
+    EXPECT_EQ(r.error().category(), ErrorCategory::kUsage);
+  }
+}
+
+TEST(ThresholdEnvelope, RefusesAMalformedThresholdOrShares) {
+  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  ASSERT_TRUE(ParseEnvelope(text).ok());
+  auto with_header = [&](auto f) {
+    json header = ProtectedOf(text);
+    f(header);
+    return ParseEnvelope(WithProtected(text, header));
+  };
+  auto with_doc = [&](auto f) {
+    json doc = Doc(text);
+    f(doc);
+    return ParseEnvelope(doc.dump());
+  };
+  EXPECT_FALSE(with_header([](json& h) { h.erase("crit"); }).ok());
+  EXPECT_FALSE(with_header([](json& h) { h.erase("threshold"); }).ok());
+  EXPECT_FALSE(with_header([](json& h) { h["threshold"] = 4; }).ok());  // only 3 recipients
+  EXPECT_FALSE(with_header([](json& h) { h["threshold"] = 1; }).ok());
+  EXPECT_FALSE(with_header([](json& h) { h["threshold"] = "2"; }).ok());
+  EXPECT_FALSE(with_header([](json& h) { h["crit"] = json::array(); }).ok());
+  EXPECT_FALSE(with_doc([](json& d) { d["recipients"][1]["header"]["share"] = 1; }).ok());
+  EXPECT_FALSE(with_doc([](json& d) { d["recipients"][1]["header"].erase("share"); }).ok());
+  EXPECT_FALSE(with_doc([](json& d) { d["recipients"][1]["header"]["share"] = 0; }).ok());
+  EXPECT_FALSE(with_doc([](json& d) { d["recipients"][1]["header"]["share"] = 256; }).ok());
+  EXPECT_FALSE(with_doc([](json& d) { d["recipients"][1]["header"]["share"] = "2"; }).ok());
+  std::string plain = EncryptTo(SecretFromString("x"), {"s1/encrypt-ec.pem"});
+  json doc = Doc(plain);
+  doc["recipients"][0]["header"]["share"] = 1;
+  EXPECT_FALSE(ParseEnvelope(doc.dump()).ok());  // a share without a threshold
+}
+
+TEST(ThresholdEnvelope, SwappedShareNumbersGiveNoPlaintext) {
+  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  json doc = Doc(text);
+  doc["recipients"][0]["header"]["share"] = 2;
+  doc["recipients"][1]["header"]["share"] = 1;
+  auto plain = OfflineWith(doc.dump(), {kThreeKeys[0], kThreeKeys[1]});
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().category(), ErrorCategory::kCorrupt);
+}
+
 TEST(JwePrimitives, ConcatKdfMatchesRfc7518Construction) {
   // Recomputed independently: SHA-256(00000001 || Z || 0000000e
   // "ECDH-ES+A256KW" || 00000000 || 00000000 || 00000100).
