@@ -15,17 +15,38 @@ bool IsOption(const std::string& arg) { return arg.size() > 1 && arg.front() == 
 
 bool TakesValue(const std::string& arg) { return arg == "--timeout" || arg == "--crl"; }
 
+// Options of one command (encrypt's, verify's), alone or as --name=value.
+bool IsCommandOption(const std::string& arg) {
+  std::string name = arg.substr(0, arg.find('='));
+  return name == "--threshold" || name == "--name" || name == "--tls" || name == "--encryption";
+}
+
+bool CommandOptionTakesValue(const std::string& arg) {
+  return arg == "--threshold" || arg == "--name";
+}
+
 }  // namespace
 
 SplitArguments SplitAnchor(const std::vector<std::string>& args) {
   SplitArguments out;
+  std::vector<std::string> held;  // command options given before the command
   bool before_command = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (before_command && IsCommand(arg)) {
       before_command = false;
       out.has_command = true;
-    } else if (before_command && TakesValue(arg) && i + 1 < args.size()) {
+      out.rest.push_back(arg);
+      out.rest.insert(out.rest.end(), held.begin(), held.end());
+      held.clear();
+      continue;
+    }
+    if (before_command && IsCommandOption(arg)) {
+      held.push_back(arg);
+      if (CommandOptionTakesValue(arg) && i + 1 < args.size()) held.push_back(args[++i]);
+      continue;
+    }
+    if (before_command && TakesValue(arg) && i + 1 < args.size()) {
       out.rest.push_back(arg);
       out.rest.push_back(args[++i]);
       continue;
@@ -35,6 +56,7 @@ SplitArguments SplitAnchor(const std::vector<std::string>& args) {
     }
     out.rest.push_back(arg);
   }
+  out.rest.insert(out.rest.end(), held.begin(), held.end());  // no command: CLI11 complains
   return out;
 }
 

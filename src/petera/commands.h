@@ -35,7 +35,9 @@ struct VerifyOptions {
 Result<Anchor> LoadAnchor(const CommonOptions& options);
 
 Status RunFetch(const CommonOptions& options, const std::string& host);
-Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& targets);
+// `threshold`: how many of the targets decryption needs (1 to their number).
+Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& targets,
+                  size_t threshold);
 Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& hosts);
 Status RunVerify(const CommonOptions& options, const VerifyOptions& verify);
 Status RunInspect(const CommonOptions& options);

@@ -4,7 +4,8 @@
 //
 // Trust first, network second: every recipient's stored chain is checked
 // against the anchor (validity periods aside) before any server is
-// contacted, and only trusted recipients are asked for.
+// contacted, and only trusted recipients are asked for. An envelope with a
+// threshold T needs T of them.
 #include "commands.h"
 #include "petera/envelope.h"
 #include "recovery_client.h"
@@ -54,16 +55,48 @@ Error NoneTrusted(const TrustedRecipients& recipients, const Reporter& reporter)
                                           " recipients of the envelope is trusted by the anchor");
 }
 
-Error Failed(const RecoveryOutcome& outcome, const TrustedRecipients& recipients,
-             size_t contacted, const Reporter& reporter) {
+// A threshold envelope needs `threshold` trusted recipients before any
+// server is worth contacting.
+Error TooFewTrusted(const TrustedRecipients& recipients, size_t threshold,
+                    const Reporter& reporter) {
+  for (const auto& line : recipients.refusals) reporter.Line(line);
+  return Error(ErrorCategory::kTrust,
+               "the envelope needs " + std::to_string(threshold) + " servers, but only " +
+                   std::to_string(recipients.trusted.size()) + " of its " +
+                   std::to_string(recipients.trusted.size() + recipients.refusals.size()) +
+                   (recipients.trusted.size() == 1 ? " recipients is" : " recipients are") +
+                   " trusted by the anchor");
+}
+
+Error Failed(const Envelope& envelope, const RecoveryOutcome& outcome,
+             const TrustedRecipients& recipients, size_t contacted, const Reporter& reporter) {
   for (const auto& failure : outcome.failures) {
     reporter.Line(failure.address.ToString() + ": " + failure.error.message());
   }
   for (const auto& line : recipients.refusals) reporter.Line(line);
-  return Error(SummaryCategory(outcome.failures),
-               "decryption failed: no server could recover the key (" +
-                   std::to_string(contacted) + (contacted == 1 ? " server" : " servers") +
-                   " contacted)");
+  std::string servers =
+      std::to_string(contacted) + (contacted == 1 ? " server" : " servers") + " contacted";
+  if (envelope.threshold == 1) {
+    return Error(SummaryCategory(outcome.failures),
+                 "decryption failed: no server could recover the key (" + servers + ")");
+  }
+  // Servers that gave a share and hold none of the others' keys failed at
+  // nothing: the envelope asks for more than they have.
+  ErrorCategory category =
+      outcome.failures.empty() ? ErrorCategory::kNotFound : SummaryCategory(outcome.failures);
+  return Error(category,
+               "decryption failed: recovered " + std::to_string(outcome.keys_recovered) +
+                   " of the " + std::to_string(envelope.threshold) +
+                   " key shares the envelope needs (" + servers + ")");
+}
+
+std::string JoinAddresses(const std::vector<Address>& addresses) {
+  std::string out;
+  for (const auto& address : addresses) {
+    if (!out.empty()) out += ", ";
+    out += address.ToString();
+  }
+  return out;
 }
 
 }  // namespace
@@ -78,6 +111,9 @@ Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& 
   Reporter reporter(options.verbose);
   TrustedRecipients recipients = CheckRecipients(anchor, envelope, reporter);
   if (recipients.trusted.empty()) return NoneTrusted(recipients, reporter);
+  if (recipients.trusted.size() < envelope.threshold) {
+    return TooFewTrusted(recipients, envelope.threshold, reporter);
+  }
   std::vector<ServerPlan> plan = hosts.empty()
                                      ? PlanFromEnvelope(envelope, recipients.trusted)
                                      : PlanForHosts(envelope, recipients.trusted, hosts);
@@ -88,8 +124,8 @@ Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& 
     return Error(ErrorCategory::kCorrupt,
                  "the envelope is corrupt or was tampered with: " + outcome.corrupt->message());
   }
-  if (!outcome.plaintext) return Failed(outcome, recipients, plan.size(), reporter);
-  reporter.Progress(outcome.winner->ToString(), "decrypted");
+  if (!outcome.plaintext) return Failed(envelope, outcome, recipients, plan.size(), reporter);
+  reporter.Progress(JoinAddresses(outcome.contributors), "decrypted");
   return WriteStdout(outcome.plaintext->secret_view());
 }
 

@@ -1,6 +1,6 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 //
-// petera ANCHOR.pem encrypt TARGET... < secret > secret.jwe
+// petera ANCHOR.pem encrypt [--threshold T] TARGET... < secret > secret.jwe
 //
 // Every target is validated before anything is encrypted: PEM files offline,
 // hosts online (concurrently). One failure and nothing is written.
@@ -22,11 +22,16 @@ struct PlannedTargets {
   std::vector<size_t> online_index;  // position of each online target
 };
 
-Result<PlannedTargets> ParseTargets(const std::vector<std::string>& texts) {
+Result<PlannedTargets> ParseTargets(const std::vector<std::string>& texts, size_t threshold) {
   if (texts.empty()) return Error(ErrorCategory::kUsage, "encrypt needs at least one TARGET");
   if (texts.size() > kMaxRecipients) {
     return Error(ErrorCategory::kUsage,
                  "at most " + std::to_string(kMaxRecipients) + " targets are allowed");
+  }
+  if (threshold > texts.size()) {
+    return Error(ErrorCategory::kUsage, "--threshold " + std::to_string(threshold) + " needs at least " +
+                                            std::to_string(threshold) + " TARGETs, got " +
+                                            std::to_string(texts.size()));
   }
   PlannedTargets planned;
   for (const auto& text : texts) {
@@ -55,8 +60,9 @@ Status LoadFiles(const Anchor& anchor, const Reporter& reporter, PlannedTargets&
 
 }  // namespace
 
-Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& texts) {
-  PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(texts));
+Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& texts,
+                  size_t threshold) {
+  PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(texts, threshold));
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
   Reporter reporter(options.verbose);
   PETERA_TRY(LoadFiles(anchor, reporter, planned));
@@ -71,7 +77,7 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
   }
   std::vector<EncryptionTarget> targets;
   for (auto& resolved : planned.resolved) targets.push_back(std::move(*resolved));
-  PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets));
+  PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets, threshold));
   plaintext.Clear();
   if (envelope.empty() || envelope.back() != '\n') envelope += '\n';
   return WriteStdout(envelope);

@@ -27,6 +27,7 @@ std::string DescribeRecipient(const std::optional<Anchor>& anchor, const Recipie
                     recipient.address.ToString() + "\n";
   out += "  alg:         " + recipient.alg + "\n";
   out += "  kid:         " + recipient.kid + "\n";
+  if (recipient.share != 0) out += "  share:       " + std::to_string(recipient.share) + "\n";
   out += "  certificate: " + SubjectName(leaf) + "\n";
   out += "  not after:   " + NotAfterDate(leaf) + "\n";
   out += "  trust:       " + TrustLine(anchor, recipient) + "\n";
@@ -48,7 +49,11 @@ Status RunInspect(const CommonOptions& options) {
   size_t count = envelope.recipients.size();
   std::string out = "envelope: A256GCM, " + std::to_string(envelope.ciphertext.size()) +
                     " bytes of ciphertext, " + std::to_string(count) +
-                    (count == 1 ? " recipient\n" : " recipients\n");
+                    (count == 1 ? " recipient" : " recipients");
+  if (envelope.threshold > 1) {
+    out += ", any " + std::to_string(envelope.threshold) + " of which decrypt";
+  }
+  out += "\n";
   for (size_t i = 0; i < count; ++i) {
     out += DescribeRecipient(anchor, envelope.recipients[i], i + 1);
   }

@@ -14,6 +14,7 @@
 #include "arguments.h"
 #include "cli_io.h"
 #include "commands.h"
+#include "petera/envelope.h"
 #include "petera/result.h"
 
 #ifndef PETERA_VERSION
@@ -32,7 +33,8 @@ const char* const kMainUsage =
 const std::map<std::string, std::string>& CommandUsages() {
   static const std::map<std::string, std::string> kUsages = {
       {"fetch", "petera [OPTIONS] ANCHOR.pem fetch HOST[:PORT] > host.pem"},
-      {"encrypt", "petera [OPTIONS] ANCHOR.pem encrypt TARGET... < secret > secret.jwe"},
+      {"encrypt",
+       "petera [OPTIONS] ANCHOR.pem encrypt [--threshold T] TARGET... < secret > secret.jwe"},
       {"decrypt", "petera [OPTIONS] ANCHOR.pem decrypt [HOST...] < secret.jwe > secret"},
       {"verify",
        "petera [OPTIONS] ANCHOR.pem verify [--tls | --encryption] [--name HOST] CHAIN.pem"},
@@ -53,8 +55,9 @@ class UsageFormatter : public CLI::Formatter {
 
 const char* const kDescription =
     "Petera binds secrets to your network: a secret encrypted to Petera servers can\n"
-    "be decrypted only while at least one of them is reachable. Every certificate is\n"
-    "validated against ANCHOR.pem, the CA certificate(s) you trust.";
+    "be decrypted only while at least one of them (or T of them, with --threshold)\n"
+    "is reachable. Every certificate is validated against ANCHOR.pem, the CA\n"
+    "certificate(s) you trust.";
 
 const char* const kExamples =
     "Examples:\n"
@@ -62,6 +65,8 @@ const char* const kExamples =
     "    petera anchor.pem fetch keys.example.net > keys.pem\n"
     "  Encrypt to one server online and one offline:\n"
     "    petera anchor.pem encrypt keys.example.net:5700 keys2.pem < key > key.jwe\n"
+    "  Encrypt to three servers, any two of which are needed to decrypt:\n"
+    "    petera anchor.pem encrypt --threshold 2 s1.pem s2.pem s3.pem < key > key.jwe\n"
     "  Decrypt with the servers recorded in the envelope, or with another one:\n"
     "    petera anchor.pem decrypt < key.jwe > key\n"
     "    petera anchor.pem decrypt 10.0.0.7:5701 < key.jwe > key\n"
@@ -79,6 +84,7 @@ struct Parsed {
   std::string command;
   std::string host;
   std::vector<std::string> targets;
+  size_t threshold = 1;
   std::vector<std::string> hosts;
 };
 
@@ -101,15 +107,24 @@ void AddCommands(CLI::App& app, Parsed& p) {
                       "A server (name[:port], [IPv6]:port), contacted now, or a PEM file "
                       "written by fetch, used offline")
       ->required();
+  encrypt
+      ->add_option("--threshold", p.threshold,
+                   "How many of the TARGETs decryption needs (default 1: any one of them). "
+                   "With T > 1 each TARGET gets a share of the key, and any T shares give it back")
+      ->type_name("T")
+      ->check(CLI::Range(size_t{1}, petera::kMaxRecipients));
   encrypt->footer(
       "Examples:\n"
       "  petera anchor.pem encrypt s1.example.net s2.example.net:5701 < key > key.jwe\n"
       "  petera anchor.pem encrypt s1.pem s2.pem < key > key.jwe        (offline)\n"
-      "  petera anchor.pem encrypt s1.example.net s2.pem < key > key.jwe (mixed)" +
+      "  petera anchor.pem encrypt s1.example.net s2.pem < key > key.jwe (mixed)\n"
+      "  petera anchor.pem encrypt --threshold 2 s1.pem s2.pem s3.pem < key > key.jwe" +
       std::string(kGlobalNote));
 
   auto* decrypt = app.add_subcommand(
-      "decrypt", "Decrypt stdin with the help of the first server that answers");
+      "decrypt",
+      "Decrypt stdin with the help of the first server that answers (the first T, for an "
+      "envelope made with --threshold T)");
   decrypt->add_option("HOST", p.hosts,
                       "Servers to ask instead of those recorded in the envelope");
   decrypt->footer(
@@ -156,7 +171,7 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
 petera::Status Run(const Parsed& p) {
   using namespace petera::client;
   if (p.command == "fetch") return RunFetch(p.common, p.host);
-  if (p.command == "encrypt") return RunEncrypt(p.common, p.targets);
+  if (p.command == "encrypt") return RunEncrypt(p.common, p.targets, p.threshold);
   if (p.command == "decrypt") return RunDecrypt(p.common, p.hosts);
   if (p.command == "verify") return RunVerify(p.common, p.verify);
   return RunInspect(p.common);

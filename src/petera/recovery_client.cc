@@ -13,28 +13,33 @@ namespace {
 
 std::string ShortKid(const std::string& kid) { return "key " + kid.substr(0, 12); }
 
-struct ServerResult {
-  std::optional<SecretBytes> plaintext;
-  std::optional<Error> error;
-  bool corrupt = false;
-};
-
-// Works through one server's recipients on one connection.
+// Works through one server's recipients on one connection, handing each
+// key (or share) it recovers to the caller.
 class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
  public:
-  using Done = std::function<void(ServerResult)>;
+  // Whether a recipient still needs recovering (another server may have
+  // done it meanwhile).
+  using Wanted = std::function<bool(size_t recipient)>;
+  // Takes what a recipient unwrapped; false when nothing more is needed.
+  using OnKey = std::function<bool(size_t recipient, SecretBytes key)>;
+  // The server has been asked for all it could give: no error when it gave
+  // at least one key.
+  using Done = std::function<void(std::optional<Error>)>;
 
   ServerRecovery(std::shared_ptr<HttpsConnection> connection, const Envelope& envelope,
-                 std::vector<size_t> recipients, const ClientSettings& settings, Done done)
+                 std::vector<size_t> recipients, const ClientSettings& settings, Wanted wanted,
+                 OnKey on_key, Done done)
       : connection_(std::move(connection)),
         envelope_(envelope),
         recipients_(std::move(recipients)),
         settings_(settings),
+        wanted_(std::move(wanted)),
+        on_key_(std::move(on_key)),
         done_(std::move(done)) {}
 
   void Start() {
     connection_->Connect([self = shared_from_this()](Status status) {
-      if (!status.ok()) return self->Fail(status.error());
+      if (!status.ok()) return self->done_(status.error());
       self->TryNext();
     });
   }
@@ -47,8 +52,10 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
   }
 
   void TryNext() {
-    if (next_ == recipients_.size()) return Fail(NoKeyError());
-    const Recipient& recipient = envelope_.recipients[recipients_[next_++]];
+    while (next_ < recipients_.size() && !wanted_(recipients_[next_])) ++next_;
+    if (next_ == recipients_.size()) return Finish();
+    size_t index = recipients_[next_++];
+    const Recipient& recipient = envelope_.recipients[index];
     auto blinding = StartRecovery(recipient);
     if (!blinding.ok()) {
       Remember(blinding.error());
@@ -58,31 +65,28 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
     Progress("asking for " + ShortKid(recipient.kid) + " (" + recipient.alg + ")");
     RecoveryRequest request{recipient.kid, blinding_->request()};
     connection_->Send(MakeRecoverRequest(request),
-                      [self = shared_from_this(), &recipient](Result<HttpResponse> answer) {
-                        self->OnAnswer(recipient, std::move(answer));
+                      [self = shared_from_this(), index](Result<HttpResponse> answer) {
+                        self->OnAnswer(index, std::move(answer));
                       });
   }
 
-  void OnAnswer(const Recipient& recipient, Result<HttpResponse> answer) {
+  void OnAnswer(size_t index, Result<HttpResponse> answer) {
     // A transport failure ends this server: the connection is gone and the
     // time budget is shared.
-    if (!answer.ok()) return Fail(answer.error());
-    auto cek = RecoverKey(recipient, *answer);
-    if (!cek.ok()) {
-      Progress(ShortKid(recipient.kid) + ": " + cek.error().message());
-      Remember(cek.error());
+    if (!answer.ok()) return done_(answer.error());
+    const Recipient& recipient = envelope_.recipients[index];
+    auto key = RecoverKey(recipient, *answer);
+    if (!key.ok()) {
+      Progress(ShortKid(recipient.kid) + ": " + key.error().message());
+      Remember(key.error());
       return TryNext();
     }
-    Progress(ShortKid(recipient.kid) + ": content key recovered");
-    auto plaintext = DecryptPayload(envelope_, *cek);
-    ServerResult result;
-    if (!plaintext.ok()) {
-      result.error = plaintext.error();
-      result.corrupt = true;
-    } else {
-      result.plaintext = std::move(plaintext).value();
-    }
-    done_(std::move(result));
+    Progress(ShortKid(recipient.kid) + ": " +
+             (recipient.share == 0 ? std::string("content key recovered")
+                                   : "share " + std::to_string(recipient.share) + " recovered"));
+    ++recovered_;
+    if (!on_key_(index, std::move(key).value())) return;
+    TryNext();
   }
 
   Result<SecretBytes> RecoverKey(const Recipient& recipient, const HttpResponse& answer) {
@@ -90,9 +94,9 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
     auto unblinded = blinding_->Unblind(response.y);
     blinding_.reset();
     if (!unblinded.ok()) return unblinded.error().Wrap("cannot unblind the answer");
-    auto cek = UnwrapContentKey(recipient, *unblinded);
-    if (!cek.ok()) return cek.error().Wrap("cannot unwrap the content key");
-    return cek;
+    auto key = UnwrapContentKey(recipient, *unblinded);
+    if (!key.ok()) return key.error().Wrap("cannot unwrap the content key");
+    return key;
   }
 
   void Remember(const Error& error) {
@@ -101,6 +105,11 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
       return;
     }
     if (!refusal_) refusal_ = error;
+  }
+
+  void Finish() {
+    if (recovered_ > 0) return done_(std::nullopt);
+    done_(NoKeyError());
   }
 
   Error NoKeyError() const {
@@ -114,18 +123,15 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
                      " keys of this envelope (HTTP 404)");
   }
 
-  void Fail(const Error& error) {
-    ServerResult result;
-    result.error = error;
-    done_(std::move(result));
-  }
-
   std::shared_ptr<HttpsConnection> connection_;
   const Envelope& envelope_;
   std::vector<size_t> recipients_;
   ClientSettings settings_;
+  Wanted wanted_;
+  OnKey on_key_;
   Done done_;
   size_t next_ = 0;
+  size_t recovered_ = 0;
   std::optional<Blinding> blinding_;
   std::optional<Error> refusal_;
   size_t not_found_ = 0;
@@ -203,30 +209,50 @@ Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope&
   PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext());
   IoRunner runner;
   std::vector<std::optional<Error>> errors(plan.size());
+  std::vector<UnwrappedKey> keys;
+  std::vector<bool> recovered(envelope.recipients.size(), false);
   std::vector<std::shared_ptr<ServerRecovery>> workers;
   size_t remaining = plan.size();
+  auto wanted = [&](size_t recipient) { return !recovered[recipient]; };
+  // Runs once `threshold` recipients have given their key: the first valid
+  // answer, or the first `threshold` shares, win.
+  auto finish = [&] {
+    auto cek = CombineContentKey(envelope, keys);
+    auto plaintext = cek.ok() ? DecryptPayload(envelope, *cek) : Result<SecretBytes>(cek.error());
+    if (plaintext.ok()) {
+      outcome.plaintext = std::move(plaintext).value();
+    } else {
+      outcome.corrupt = plaintext.error();  // every server would lead to the same payload
+    }
+    runner.Stop();
+  };
   for (size_t i = 0; i < plan.size(); ++i) {
     auto connection = HttpsConnection::Create(runner.io(), *tls, anchor, plan[i].address, settings);
     runner.Add(connection);
-    auto done = [&, i](ServerResult result) {
+    auto on_key = [&, i](size_t recipient, SecretBytes key) {
+      if (outcome.plaintext || outcome.corrupt) return false;
+      if (recovered[recipient]) return true;  // two servers asked for the same recipient
+      recovered[recipient] = true;
+      keys.push_back(UnwrappedKey{recipient, std::move(key)});
+      if (std::find(outcome.contributors.begin(), outcome.contributors.end(), plan[i].address) ==
+          outcome.contributors.end()) {
+        outcome.contributors.push_back(plan[i].address);
+      }
+      if (keys.size() < envelope.threshold) return true;
+      finish();
+      return false;
+    };
+    auto done = [&, i](std::optional<Error> error) {
       --remaining;
-      if (result.plaintext) {
-        outcome.plaintext = std::move(result.plaintext);
-        outcome.winner = plan[i].address;
-        return runner.Stop();  // first valid answer wins
-      }
-      if (result.corrupt) {
-        outcome.corrupt = result.error;
-        return runner.Stop();  // every server would lead to the same payload
-      }
-      errors[i] = result.error;
+      errors[i] = std::move(error);
       if (remaining == 0) runner.Stop();
     };
     workers.push_back(std::make_shared<ServerRecovery>(connection, envelope, plan[i].recipients,
-                                                       settings, done));
+                                                       settings, wanted, on_key, done));
   }
   for (auto& worker : workers) worker->Start();
   runner.Run();
+  outcome.keys_recovered = keys.size();
   for (size_t i = 0; i < plan.size(); ++i) {
     if (errors[i]) outcome.failures.push_back(ServerFailure{plan[i].address, *errors[i]});
   }

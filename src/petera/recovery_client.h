@@ -3,8 +3,10 @@
 // Decryption over the network: every server of a plan is contacted at once;
 // on each, the recipients planned for it are tried in turn on the same
 // keep-alive connection (StartRecovery -> POST /v1/recover -> Unblind ->
-// UnwrapContentKey -> DecryptPayload). The first server whose answer
-// decrypts the payload wins and the others are cancelled on the spot.
+// UnwrapContentKey). As soon as `threshold` recipients have given their key
+// (one, unless the envelope has a threshold) they are combined and the
+// payload decrypted (CombineContentKey -> DecryptPayload), and the other
+// servers are cancelled on the spot.
 #ifndef PETERA_CLIENT_RECOVERY_CLIENT_H_
 #define PETERA_CLIENT_RECOVERY_CLIENT_H_
 
@@ -47,7 +49,10 @@ struct ServerFailure {
 
 struct RecoveryOutcome {
   std::optional<SecretBytes> plaintext;  // set on success
-  std::optional<Address> winner;
+  // The servers whose keys were used, in the order they answered.
+  std::vector<Address> contributors;
+  // How many recipients gave their key (or share).
+  size_t keys_recovered = 0;
   // Set when a content key was recovered but the payload failed
   // authentication: the envelope is corrupt or was tampered with.
   std::optional<Error> corrupt;

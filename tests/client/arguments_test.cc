@@ -29,6 +29,16 @@ TEST(SplitAnchor, KeepsOptionsWithAttachedValues) {
   EXPECT_EQ(split.rest, (Args{"--timeout=3", "fetch", "h"}));
 }
 
+TEST(SplitAnchor, MovesACommandsOptionsGivenBeforeItToJustAfterIt) {
+  auto split = SplitAnchor({"--threshold", "2", "-v", "a.pem", "encrypt", "h1", "h2"});
+  ASSERT_TRUE(split.anchor.has_value());
+  EXPECT_EQ(*split.anchor, "a.pem");
+  EXPECT_EQ(split.rest, (Args{"-v", "encrypt", "--threshold", "2", "h1", "h2"}));
+  auto verify = SplitAnchor({"--tls", "--name=h", "a.pem", "verify", "c.pem"});
+  EXPECT_EQ(*verify.anchor, "a.pem");
+  EXPECT_EQ(verify.rest, (Args{"verify", "--tls", "--name=h", "c.pem"}));
+}
+
 TEST(SplitAnchor, NeverTakesAnArgumentAfterTheCommand) {
   auto split = SplitAnchor({"inspect", "a.pem"});
   EXPECT_FALSE(split.anchor.has_value());

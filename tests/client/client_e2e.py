@@ -276,18 +276,28 @@ class OnlineOfflineMixed(ThreeServers):
             self.assertOk(petera(other, "inspect", stdin=envelope)).decode().count("NOT trusted"), 3)
 
 
-class Failover(ClientTestCase):
-    """Each test starts its own three servers, as it kills some."""
+class FreshServers(ClientTestCase):
+    """Each test starts its own three servers, s1 (EC), s2 (RSA) and s3
+    (EC), as it kills some."""
 
     def setUp(self):
         self.servers = [start_server("s1", "ec"), start_server("s2", "rsa"),
                         start_server("s3", "ec")]
         self.data = BINARY
-        self.envelope = self.encrypt(*[s.address for s in self.servers], data=self.data)
 
     def tearDown(self):
         for s in self.servers:
             s.stop()
+
+    def addresses(self):
+        return [s.address for s in self.servers]
+
+
+class Failover(FreshServers):
+
+    def setUp(self):
+        super().setUp()
+        self.envelope = self.encrypt(*self.addresses(), data=self.data)
 
     def test_all_up(self):
         self.assertEqual(self.decrypt(self.envelope), self.data)
@@ -341,6 +351,94 @@ class Failover(ClientTestCase):
         dead = "127.0.0.1:%d" % peterah.free_port()
         out = self.decrypt(self.envelope, dead, self.servers[2].address)
         self.assertEqual(out, self.data)
+
+
+class Threshold(FreshServers):
+    """--threshold: three servers, any two of which decrypt."""
+
+    def setUp(self):
+        super().setUp()
+        self.envelope = self.encrypt(*self.addresses(), data=self.data,
+                                     args=("--threshold", "2"))
+
+    def test_all_up_uses_two_shares(self):
+        proc = petera("-v", anchor(), "decrypt", stdin=self.envelope)
+        self.assertEqual(self.assertOk(proc), self.data)
+        err = proc.stderr.decode()
+        self.assertEqual(err.count("recovered"), 2, err)
+        self.assertIn("decrypted", err)
+
+    def test_one_killed(self):
+        self.servers[1].kill()
+        self.assertEqual(self.decrypt(self.envelope), self.data)
+
+    def test_two_killed_is_refused_with_the_count_of_shares(self):
+        self.servers[0].kill()
+        self.servers[2].kill()
+        proc = petera(anchor(), "decrypt", stdin=self.envelope)
+        self.assertFailed(proc, EXIT_NETWORK,
+                          "recovered 1 of the 2 key shares the envelope needs")
+        lines = stderr_lines(proc)
+        self.assertEqual(len(lines), 3, lines)  # one per dead server, then the summary
+
+    def test_hosts_given_on_the_command_line(self):
+        out = self.decrypt(self.envelope, self.servers[0].address, self.servers[2].address)
+        self.assertEqual(out, self.data)
+        self.servers[2].kill()
+        proc = petera(anchor(), "decrypt", self.servers[0].address, stdin=self.envelope)
+        self.assertFailed(proc, EXIT_PROTOCOL, "recovered 1 of the 2")
+
+    def test_every_server_when_the_threshold_is_all_of_them(self):
+        envelope = self.encrypt(*self.addresses(), data=self.data, args=("--threshold", "3"))
+        self.assertEqual(self.decrypt(envelope), self.data)
+        self.servers[0].kill()
+        proc = petera(anchor(), "decrypt", stdin=envelope)
+        self.assertFailed(proc, EXIT_NETWORK, "recovered 2 of the 3")
+
+    def test_a_hanging_server_does_not_hold_up_the_others(self):
+        hang = HangingServer()
+        try:
+            target = server_pem(hang.address, pki() / "s1" / "encrypt-ec.pem")
+            envelope = self.encrypt(target, self.servers[1].address, self.servers[2].address,
+                                    data=self.data, args=("--threshold", "2"))
+            start = time.monotonic()
+            proc = petera("--timeout", "60", anchor(), "decrypt", stdin=envelope)
+            elapsed = time.monotonic() - start
+            self.assertEqual(self.assertOk(proc), self.data)
+            self.assertLess(elapsed, 30, "a hanging server held up decryption")
+        finally:
+            hang.close()
+
+    def test_inspect_shows_the_threshold_and_the_shares(self):
+        out = self.assertOk(petera(anchor(), "inspect", stdin=self.envelope)).decode()
+        self.assertIn("3 recipients, any 2 of which decrypt", out)
+        for share in (1, 2, 3):
+            self.assertIn("share:       %d\n" % share, out)
+
+    def test_too_few_trusted_recipients_stop_before_any_request(self):
+        # Encrypted under an anchor that trusts two roots; decrypted under
+        # one that trusts only one of them.
+        both = peterah.temp_dir("anchors-") / "both.pem"
+        both.write_text(anchor().read_text() +
+                        (pki() / "bad" / "otherroot-anchor.pem").read_text())
+        foreign = server_pem("127.0.0.1:5700", pki() / "bad" / "otherroot-encrypt.pem")
+        ours = server_pem(self.servers[0].address, pki() / "s1" / "encrypt-ec.pem")
+        envelope = self.assertOk(petera(both, "encrypt", "--threshold", "2", foreign, ours,
+                                        stdin=b"x"))
+        before = self.servers[0].log.count("POST /v1/recover")
+        proc = petera(anchor(), "decrypt", stdin=envelope)
+        self.assertFailed(proc, EXIT_TRUST, "the envelope needs 2 servers, but only 1 of its 2 "
+                                            "recipients is trusted by the anchor")
+        self.assertEqual(self.servers[0].log.count("POST /v1/recover"), before)
+
+    def test_a_threshold_over_the_number_of_targets_is_a_usage_error(self):
+        down = "127.0.0.1:%d" % peterah.free_port()  # would fail with 4 if contacted
+        for value, needle in (("3", "--threshold 3 needs at least 3 TARGETs, got 2"),
+                              ("0", "--threshold"), ("x", "--threshold")):
+            with self.subTest(threshold=value):
+                proc = petera(anchor(), "encrypt", "--threshold", value, down, down,
+                              stdin=b"x")
+                self.assertFailed(proc, EXIT_USAGE, needle)
 
 
 class EncryptRefusals(ClientTestCase):
@@ -686,7 +784,7 @@ class CommandLine(ClientTestCase):
         for command in ("fetch", "encrypt", "decrypt", "verify", "inspect", "Examples:"):
             self.assertIn(command, out)
         sub = self.assertOk(petera(anchor(), "encrypt", "--help")).decode()
-        self.assertIn("Usage: petera [OPTIONS] ANCHOR.pem encrypt TARGET...", sub)
+        self.assertIn("Usage: petera [OPTIONS] ANCHOR.pem encrypt [--threshold T] TARGET...", sub)
         self.assertIn("offline", sub)
 
     def test_version(self):
