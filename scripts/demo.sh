@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo, from a fresh Debian 12 machine: installs what is missing, builds,
 # makes a demo PKI, starts two peterad servers on loopback and takes a secret
-# through fetch, online and offline encrypt, and decrypt. Stops the servers
+# through fetch, online and offline encrypt, a threshold, and decrypt. Stops the servers
 # and removes its temporary files on the way out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,10 +68,22 @@ show "petera anchor.pem decrypt < secret.jwe > out"
 "$petera" "$pki/anchor.pem" decrypt < "$work/secret.jwe" > "$work/out"
 cmp "$work/secret" "$work/out" && echo "round trip OK: the output is the original secret"
 
+step "encrypt --threshold 2: a second envelope that needs both servers together"
+show "petera anchor.pem encrypt --threshold 2 localhost:$port1 s2.pem < secret > both.jwe"
+"$petera" "$pki/anchor.pem" encrypt --threshold 2 "localhost:$port1" "$work/s2.pem" \
+  < "$work/secret" > "$work/both.jwe"
+"$petera" "$pki/anchor.pem" decrypt < "$work/both.jwe" > "$work/out-both"
+cmp "$work/secret" "$work/out-both" && echo "round trip OK with a key share from each server"
+
 step "decrypt: server 1 stopped, server 2 still answers"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
 "$petera" "$pki/anchor.pem" decrypt < "$work/secret.jwe" > "$work/out2"
 cmp "$work/secret" "$work/out2" && echo "round trip OK through server 2"
+if "$petera" --timeout 2 "$pki/anchor.pem" decrypt < "$work/both.jwe" > "$work/out-both2"; then
+  echo "unexpected: the threshold envelope decrypted with one server" >&2
+  exit 1
+fi
+[[ ! -s "$work/out-both2" ]] && echo "both.jwe is refused, nothing written: it needs both servers"
 
 step "decrypt: both stopped: the secret stays locked"
 kill "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
