@@ -193,11 +193,13 @@ void Session::OnReadable(error_code ec) {
   // request has arrived the connection stays idle: a drain closes it at
   // once, and its deadline does not move.
   if (stream_.has_data(ec)) return ReadHeader();
-  if (ec == net::error::would_block) return WaitReadable();
-  if (ec == net::error::try_again) {  // OpenSSL has to write first
+  if (ec == net::error::would_block || ec == net::error::try_again) {
+    // OpenSSL has processed every whole record it holds: what it keeps is
+    // at most part of one, so wait for the socket itself (SSL_has_pending
+    // would report that part and WaitReadable would spin on it).
+    auto wait = ec == net::error::would_block ? tcp::socket::wait_read : tcp::socket::wait_write;
     return stream_.socket().async_wait(
-        tcp::socket::wait_write,
-        [self = shared_from_this()](error_code ec2) { self->OnReadable(ec2); });
+        wait, [self = shared_from_this()](error_code ec2) { self->OnReadable(ec2); });
   }
   spdlog::debug("{}: connection closed between requests: {}", peer_, ec.message());
   Close();

@@ -47,6 +47,15 @@ def rss_kib(pid):
     raise RuntimeError("no VmRSS for pid %d" % pid)
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        # Fields after the parenthesised command name; utime and stime are
+        # fields 14 and 15 of the whole line.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fd_count(pid):
     """Open descriptors of a process, or None when /proc does not show them
     (peterad clears its dumpable flag: only root can list its fds)."""

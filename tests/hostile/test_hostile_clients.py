@@ -10,6 +10,7 @@ performance measurements.
 """
 
 import base64
+import os
 import resource
 import socket
 import ssl
@@ -23,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hostile_util import (  # noqa: E402
-    Closed, TlsConn, client_hello, ecpoint_vectors, fd_count, health_latency,
+    Closed, TlsConn, client_hello, cpu_seconds, ecpoint_vectors, fd_count, health_latency,
     http_request, kid_of_pem, nofile_limits, peterah, plain_closed_within,
     raise_nofile_limit, recover_body, rss_kib, send_and_collect, server_env,
     under_asan)
@@ -547,6 +548,41 @@ class MalformedRequestTest(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+
+
+class PartialRecordTest(unittest.TestCase):
+    """Clients that send the first bytes of a TLS record and stop: the
+    server waits for the rest on the socket, costing no CPU meanwhile, and
+    still answers others."""
+
+    CONNECTIONS = 4
+    WINDOW = 2.0
+    # Waiting costs next to nothing; spinning on the partial record would
+    # cost up to one core per connection for the whole window.
+    MAX_CPU_SECONDS = 0.5
+
+    def test_part_of_a_record_is_awaited_without_spinning(self):
+        server = start_server(["--threads", "2"], env=server_env())
+        conns = []
+        try:
+            for _ in range(self.CONNECTIONS):
+                conn = TlsConn(server.port)
+                # Below TLS: the first two bytes of an application data
+                # record header, after the handshake.
+                os.write(conn.sock.fileno(), b"\x17\x03")
+                conns.append(conn)
+            time.sleep(0.3)  # the server reads them
+            before = cpu_seconds(server.pid)
+            time.sleep(self.WINDOW)
+            used = cpu_seconds(server.pid) - before
+            self.assertLess(used, self.MAX_CPU_SECONDS,
+                            "peterad used %.2f s of CPU in %.1f s while %d clients sat on "
+                            "part of a record" % (used, self.WINDOW, self.CONNECTIONS))
+            assert_serving(self, server, "beside clients stalled inside a record")
+        finally:
+            for conn in conns:
+                conn.close()
+        stop_clean(self, server)
 
 
 class InvalidPointTest(unittest.TestCase):
