@@ -6,6 +6,8 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -319,8 +321,26 @@ Result<Recipient> ParseRecipient(const json& entry) {
   return r;
 }
 
+// Whether two public keys are the same key, whatever their encoding.
+bool SameKey(EVP_PKEY* a, EVP_PKEY* b) {
+  bool same = EVP_PKEY_eq(a, b) == 1;
+  DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
+  return same;
+}
+
+// The first two of `keys` that are the same key, as 1-based positions.
+std::optional<std::pair<size_t, size_t>> RepeatedKey(const std::vector<EVP_PKEY*>& keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    for (size_t j = i + 1; j < keys.size(); ++j) {
+      if (SameKey(keys[i], keys[j])) return std::make_pair(i + 1, j + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 // A threshold envelope has at least `threshold` recipients, each with a
-// share number of its own; any other has none.
+// share number and a key of its own (a threshold counts keys: one key
+// holding two shares would open them both); any other has no share.
 Status CheckShares(const Envelope& env) {
   if (env.threshold == 1) {
     for (const auto& r : env.recipients) {
@@ -337,6 +357,12 @@ Status CheckShares(const Envelope& env) {
     if (r.share == 0) return Corrupt("recipient without a share in a threshold envelope");
     if (seen[r.share]) return Corrupt("two recipients hold share " + std::to_string(r.share));
     seen[r.share] = true;
+  }
+  std::vector<EVP_PKEY*> keys;
+  for (const auto& r : env.recipients) keys.push_back(r.server_key());
+  if (auto repeated = RepeatedKey(keys)) {
+    return Corrupt("recipients " + std::to_string(repeated->first) + " and " +
+                   std::to_string(repeated->second) + " of a threshold envelope have the same key");
   }
   return OkStatus();
 }
@@ -365,6 +391,21 @@ Result<std::string> Encrypt(const SecretBytes& plaintext,
   }
   std::vector<Share> shares;
   if (threshold > 1) {
+    std::vector<EVP_PKEY*> keys;
+    for (const auto& target : targets) {
+      keys.push_back(target.chain.empty() ? nullptr : X509_get0_pubkey(target.chain.front().get()));
+    }
+    if (std::find(keys.begin(), keys.end(), nullptr) != keys.end()) {
+      return Error(ErrorCategory::kUsage, "empty encryption chain");
+    }
+    if (auto repeated = RepeatedKey(keys)) {
+      const auto& [a, b] = *repeated;
+      return Error(ErrorCategory::kUsage,
+                   "targets " + std::to_string(a) + " (" + targets[a - 1].address.ToString() +
+                       ") and " + std::to_string(b) + " (" + targets[b - 1].address.ToString() +
+                       ") have the same encryption key: a threshold counts keys, so each "
+                       "target needs its own");
+    }
     PETERA_ASSIGN_OR_RETURN(shares, SplitSecret(cek, threshold, targets.size()));
   }
   json recipients = json::array();

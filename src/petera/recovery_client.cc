@@ -107,20 +107,19 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
     if (!refusal_) refusal_ = error;
   }
 
+  // Asked for all it could give: a refusal is worth reporting even after a
+  // share (a threshold may still be short); 404s only when nothing came, and
+  // nothing at all when every recipient was recovered elsewhere first.
   void Finish() {
-    if (recovered_ > 0) return done_(std::nullopt);
-    done_(NoKeyError());
-  }
-
-  Error NoKeyError() const {
-    if (refusal_) return *refusal_;
-    if (recipients_.size() == 1) {
-      return Error(ErrorCategory::kNotFound,
-                   "server does not hold the key of this envelope (HTTP 404)");
+    if (refusal_) return done_(*refusal_);
+    if (recovered_ > 0 || not_found_ == 0) return done_(std::nullopt);
+    if (not_found_ == 1) {
+      return done_(Error(ErrorCategory::kNotFound,
+                         "server does not hold the key of this envelope (HTTP 404)"));
     }
-    return Error(ErrorCategory::kNotFound,
-                 "server holds none of the " + std::to_string(recipients_.size()) +
-                     " keys of this envelope (HTTP 404)");
+    done_(Error(ErrorCategory::kNotFound, "server holds none of the " +
+                                              std::to_string(not_found_) +
+                                              " keys of this envelope asked for (HTTP 404)"));
   }
 
   std::shared_ptr<HttpsConnection> connection_;

@@ -384,7 +384,7 @@ class Threshold(FreshServers):
     def test_hosts_given_on_the_command_line(self):
         out = self.decrypt(self.envelope, self.servers[0].address, self.servers[2].address)
         self.assertEqual(out, self.data)
-        self.servers[2].kill()
+        # One host holds one share, and 404 for the other recipients' keys.
         proc = petera(anchor(), "decrypt", self.servers[0].address, stdin=self.envelope)
         self.assertFailed(proc, EXIT_PROTOCOL, "recovered 1 of the 2")
 
@@ -430,6 +430,12 @@ class Threshold(FreshServers):
         self.assertFailed(proc, EXIT_TRUST, "the envelope needs 2 servers, but only 1 of its 2 "
                                             "recipients is trusted by the anchor")
         self.assertEqual(self.servers[0].log.count("POST /v1/recover"), before)
+
+    def test_the_same_server_twice_is_refused(self):
+        again = server_pem(self.servers[0].address, pki() / "s1" / "encrypt-ec.pem")
+        proc = petera(anchor(), "encrypt", "--threshold", "2", self.servers[0].address, again,
+                      stdin=b"x")
+        self.assertFailed(proc, EXIT_USAGE, "have the same encryption key")
 
     def test_a_threshold_over_the_number_of_targets_is_a_usage_error(self):
         down = "127.0.0.1:%d" % peterah.free_port()  # would fail with 4 if contacted

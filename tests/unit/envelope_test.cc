@@ -275,6 +275,34 @@ TEST(ThresholdEnvelope, EncryptRefusesAnImpossibleThreshold) {
   }
 }
 
+TEST(ThresholdEnvelope, EncryptRefusesTheSameKeyTwice) {
+  // One key holding two shares would open both: a threshold counts keys.
+  std::vector<EncryptionTarget> targets;
+  targets.push_back(Target("s1/encrypt-ec.pem", "a.example", 5700));
+  targets.push_back(Target("s2/encrypt-ec.pem", "b.example", 5700));
+  targets.push_back(Target("s1/encrypt-ec.pem", "c.example", 5700));
+  auto r = Encrypt(SecretFromString("x"), targets, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().category(), ErrorCategory::kUsage);
+  EXPECT_NE(r.error().message().find("targets 1 (a.example:5700) and 3 (c.example:5700) have "
+                                     "the same encryption key"),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_TRUE(Encrypt(SecretFromString("x"), targets, 1).ok());  // any one of them: harmless
+}
+
+TEST(ThresholdEnvelope, RefusesTwoRecipientsWithTheSameKey) {
+  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  json doc = Doc(text);
+  json copy = doc["recipients"][0];
+  copy["header"]["share"] = 2;
+  doc["recipients"][1] = copy;
+  auto env = ParseEnvelope(doc.dump());
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().category(), ErrorCategory::kCorrupt);
+  EXPECT_NE(env.error().message().find("same key"), std::string::npos) << env.error().message();
+}
+
 TEST(ThresholdEnvelope, RefusesAMalformedThresholdOrShares) {
   std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
   ASSERT_TRUE(ParseEnvelope(text).ok());
