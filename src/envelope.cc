@@ -367,6 +367,38 @@ Status CheckShares(const Envelope& env) {
   return OkStatus();
 }
 
+// A threshold needs a different server and key per target: one server
+// (which keeps old keys after a rotation) or one key holding two shares
+// would open both.
+Status CheckDistinctTargets(const std::vector<EncryptionTarget>& targets) {
+  auto named = [&](size_t position) {
+    return std::to_string(position) + " (" + targets[position - 1].address.ToString() + ")";
+  };
+  for (size_t i = 0; i < targets.size(); ++i) {
+    for (size_t j = i + 1; j < targets.size(); ++j) {
+      if (targets[i].address == targets[j].address) {
+        return Error(ErrorCategory::kUsage, "targets " + named(i + 1) + " and " + named(j + 1) +
+                                                " are the same server: a threshold needs a "
+                                                "different server per target");
+      }
+    }
+  }
+  std::vector<EVP_PKEY*> keys;
+  for (const auto& target : targets) {
+    if (target.chain.empty()) return Error(ErrorCategory::kUsage, "empty encryption chain");
+    EVP_PKEY* key = X509_get0_pubkey(target.chain.front().get());
+    if (key == nullptr) return SslError("certificate has no public key");
+    keys.push_back(key);
+  }
+  if (auto repeated = RepeatedKey(keys)) {
+    return Error(ErrorCategory::kUsage,
+                 "targets " + named(repeated->first) + " and " + named(repeated->second) +
+                     " have the same encryption key: a threshold counts keys, so each target "
+                     "needs its own");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 EVP_PKEY* Recipient::server_key() const {
@@ -391,21 +423,7 @@ Result<std::string> Encrypt(const SecretBytes& plaintext,
   }
   std::vector<Share> shares;
   if (threshold > 1) {
-    std::vector<EVP_PKEY*> keys;
-    for (const auto& target : targets) {
-      keys.push_back(target.chain.empty() ? nullptr : X509_get0_pubkey(target.chain.front().get()));
-    }
-    if (std::find(keys.begin(), keys.end(), nullptr) != keys.end()) {
-      return Error(ErrorCategory::kUsage, "empty encryption chain");
-    }
-    if (auto repeated = RepeatedKey(keys)) {
-      const auto& [a, b] = *repeated;
-      return Error(ErrorCategory::kUsage,
-                   "targets " + std::to_string(a) + " (" + targets[a - 1].address.ToString() +
-                       ") and " + std::to_string(b) + " (" + targets[b - 1].address.ToString() +
-                       ") have the same encryption key: a threshold counts keys, so each "
-                       "target needs its own");
-    }
+    PETERA_TRY(CheckDistinctTargets(targets));
     PETERA_ASSIGN_OR_RETURN(shares, SplitSecret(cek, threshold, targets.size()));
   }
   json recipients = json::array();

@@ -22,8 +22,8 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
   using Wanted = std::function<bool(size_t recipient)>;
   // Takes what a recipient unwrapped; false when nothing more is needed.
   using OnKey = std::function<bool(size_t recipient, SecretBytes key)>;
-  // The server has been asked for all it could give: no error when it gave
-  // at least one key.
+  // The server has been asked for all it could give: its refusal if it
+  // refused anything, else no error when it gave a key or was not needed.
   using Done = std::function<void(std::optional<Error>)>;
 
   ServerRecovery(std::shared_ptr<HttpsConnection> connection, const Envelope& envelope,
@@ -115,11 +115,11 @@ class ServerRecovery : public std::enable_shared_from_this<ServerRecovery> {
     if (recovered_ > 0 || not_found_ == 0) return done_(std::nullopt);
     if (not_found_ == 1) {
       return done_(Error(ErrorCategory::kNotFound,
-                         "server does not hold the key of this envelope (HTTP 404)"));
+                         "server does not hold the key it was asked for (HTTP 404)"));
     }
     done_(Error(ErrorCategory::kNotFound, "server holds none of the " +
                                               std::to_string(not_found_) +
-                                              " keys of this envelope asked for (HTTP 404)"));
+                                              " keys it was asked for (HTTP 404)"));
   }
 
   std::shared_ptr<HttpsConnection> connection_;

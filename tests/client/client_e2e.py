@@ -431,11 +431,20 @@ class Threshold(FreshServers):
                                             "recipients is trusted by the anchor")
         self.assertEqual(self.servers[0].log.count("POST /v1/recover"), before)
 
-    def test_the_same_server_twice_is_refused(self):
-        again = server_pem(self.servers[0].address, pki() / "s1" / "encrypt-ec.pem")
-        proc = petera(anchor(), "encrypt", "--threshold", "2", self.servers[0].address, again,
+    def test_the_same_server_or_key_twice_is_refused(self):
+        port = self.servers[0].port
+        # The same server under another name: the same key.
+        by_name = server_pem("localhost:%d" % port, pki() / "s1" / "encrypt-ec.pem")
+        proc = petera(anchor(), "encrypt", "--threshold", "2", self.servers[0].address, by_name,
                       stdin=b"x")
         self.assertFailed(proc, EXIT_USAGE, "have the same encryption key")
+        # The same address with another key (as after a rotation).
+        other_key = server_pem(self.servers[0].address, pki() / "s3" / "encrypt-ec.pem")
+        proc = petera(anchor(), "encrypt", "--threshold", "2", self.servers[0].address, other_key,
+                      stdin=b"x")
+        self.assertFailed(proc, EXIT_USAGE, "are the same server")
+        # Without a threshold both are allowed: any one of them opens it.
+        self.encrypt(self.servers[0].address, by_name, other_key)
 
     def test_a_threshold_over_the_number_of_targets_is_a_usage_error(self):
         down = "127.0.0.1:%d" % peterah.free_port()  # would fail with 4 if contacted

@@ -455,6 +455,10 @@ class Threshold(unittest.TestCase):
 
     KINDS = ("p256", "rsa3072", "p521")
 
+    def targets(self):
+        """One server each (a threshold refuses the same address twice)."""
+        return [f"localhost:{5700 + i}={PKI.chain[kind]}" for i, kind in enumerate(self.KINDS)]
+
     def unwrap_share(self, doc, index):
         recipient = doc["recipients"][index]
         header = recipient["header"]
@@ -465,7 +469,7 @@ class Threshold(unittest.TestCase):
 
     def test_any_two_of_three_shares_decrypt_by_the_specification(self):
         data = os.urandom(1000)
-        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS]
+        targets = self.targets()
         run = envtool("encrypt", "--threshold", "2", *targets, data=data)
         self.assertEqual(run.returncode, 0, run.stderr)
         doc = json.loads(run.stdout)
@@ -485,7 +489,7 @@ class Threshold(unittest.TestCase):
             AESGCM(share).decrypt(iv, ciphertext + tag, doc["protected"].encode())
 
     def test_jwcrypto_refuses_the_critical_threshold_instead_of_misreading_it(self):
-        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS[:2]]
+        targets = self.targets()[:2]
         run = envtool("encrypt", "--threshold", "2", *targets, data=b"secret")
         self.assertEqual(run.returncode, 0, run.stderr)
         token = jwe.JWE()
@@ -496,7 +500,7 @@ class Threshold(unittest.TestCase):
                             for line in token.decryptlog), token.decryptlog)
 
     def test_envtool_needs_two_keys_of_a_two_of_three_envelope(self):
-        targets = [f"localhost={PKI.chain[kind]}" for kind in self.KINDS]
+        targets = self.targets()
         envelope = envtool("encrypt", "--threshold", "2", *targets, data=b"s").stdout
         self.assertTrue(refused_cleanly(envtool("decrypt-offline", PKI.key["p256"],
                                                 data=envelope)))

@@ -185,8 +185,10 @@ TEST(Envelope, RecordsEachServerAddress) {
 
 std::string EncryptWithThreshold(const SecretBytes& secret, std::vector<std::string> chains,
                                  size_t threshold) {
-  std::vector<EncryptionTarget> targets;
-  for (const auto& c : chains) targets.push_back(Target(c));
+  std::vector<EncryptionTarget> targets;  // one server each: 5700, 5701, ...
+  for (size_t i = 0; i < chains.size(); ++i) {
+    targets.push_back(Target(chains[i], "localhost", static_cast<uint16_t>(5700 + i)));
+  }
   auto text = Encrypt(secret, targets, threshold);
   if (!text.ok()) throw std::runtime_error(text.error().message());
   return *text;
@@ -266,8 +268,8 @@ TEST(ThresholdEnvelope, AThresholdOfOneIsThePlainFormat) {
 
 TEST(ThresholdEnvelope, EncryptRefusesAnImpossibleThreshold) {
   std::vector<EncryptionTarget> targets;
-  targets.push_back(Target("s1/encrypt-ec.pem"));
-  targets.push_back(Target("s2/encrypt-ec.pem"));
+  targets.push_back(Target("s1/encrypt-ec.pem", "localhost", 5700));
+  targets.push_back(Target("s2/encrypt-ec.pem", "localhost", 5701));
   for (size_t threshold : {size_t{0}, size_t{3}}) {
     auto r = Encrypt(SecretFromString("x"), targets, threshold);
     ASSERT_FALSE(r.ok()) << threshold;
@@ -289,6 +291,21 @@ TEST(ThresholdEnvelope, EncryptRefusesTheSameKeyTwice) {
             std::string::npos)
       << r.error().message();
   EXPECT_TRUE(Encrypt(SecretFromString("x"), targets, 1).ok());  // any one of them: harmless
+}
+
+TEST(ThresholdEnvelope, EncryptRefusesTheSameServerTwice) {
+  // One server keeps its old keys after a rotation: two of its keys would
+  // still be one server holding two shares.
+  std::vector<EncryptionTarget> targets;
+  targets.push_back(Target("s1/encrypt-ec.pem", "a.example", 5700));
+  targets.push_back(Target("s2/encrypt-ec.pem", "a.example", 5700));
+  auto r = Encrypt(SecretFromString("x"), targets, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().category(), ErrorCategory::kUsage);
+  EXPECT_NE(r.error().message().find("are the same server"), std::string::npos)
+      << r.error().message();
+  targets.back().address.port = 5701;
+  EXPECT_TRUE(Encrypt(SecretFromString("x"), targets, 2).ok());
 }
 
 TEST(ThresholdEnvelope, RefusesTwoRecipientsWithTheSameKey) {
