@@ -255,10 +255,12 @@ class OnlineOfflineMixed(ThreeServers):
         proc = petera("-v", anchor(), "decrypt", stdin=envelope)
         self.assertEqual(self.assertOk(proc), marker)
         err = proc.stderr.decode()
+        # Every server is contacted before any answer is used; the first
+        # valid answer ends the others, which may not have got further.
+        recovered = err.index("content key recovered")
         for s in self.servers:
-            self.assertIn("%s: connecting" % s.address, err)
-            self.assertIn("%s: TLS certificate trusted" % s.address, err)
-        self.assertIn("content key recovered", err)
+            self.assertLess(err.index("%s: connecting" % s.address), recovered, err)
+        self.assertIn(": TLS certificate trusted", err[:recovered])
         self.assertNotIn(marker.decode(), err)  # the plaintext never shows
 
     def test_inspect_lists_recipients_without_network(self):
