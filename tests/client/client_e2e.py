@@ -199,7 +199,10 @@ class OnlineOfflineMixed(ThreeServers):
     def fetch_all(self):
         files = []
         for s in self.servers:
+            mark = len(s.log)
             out = self.assertOk(petera(anchor(), "fetch", s.address))
+            # The request's log line is written after the answer.
+            self.assertTrue(s.wait_for_log("GET /v1/chain", since=mark), s.log)
             path = peterah.temp_dir("fetched-") / "server.pem"
             path.write_bytes(out)
             files.append(path)
@@ -335,6 +338,9 @@ class Failover(FreshServers):
             elapsed = time.monotonic() - start
             self.assertEqual(self.assertOk(proc), self.data)
             self.assertLess(elapsed, 30, "a hanging server held up decryption")
+            deadline = time.monotonic() + 5  # its accept thread may lag behind
+            while not hang.accepted and time.monotonic() < deadline:
+                time.sleep(0.05)
             self.assertTrue(hang.accepted, "the hanging server was not even tried")
         finally:
             hang.close()
@@ -578,6 +584,7 @@ class TrustAtDecrypt(ClientTestCase):
     def test_wrong_anchor_is_refused_before_any_request(self):
         with server("s1", "ec") as s:
             envelope = self.encrypt(s.address, data=b"x")
+            self.assertTrue(s.wait_for_log("GET /v1/chain"), s.log)
             before = recover_count(s)
             proc = petera(pki() / "bad" / "otherroot-anchor.pem", "decrypt", stdin=envelope)
             self.assertFailed(proc, EXIT_TRUST, "not trusted")
@@ -633,6 +640,7 @@ class ExpiredEncryptionCertificate(ClientTestCase):
                               EXIT_TRUST, "expired")
             # ...but the envelope made in 2020 still decrypts.
             self.assertEqual(self.decrypt(envelope), b"from 2020")
+            self.assertTrue(s.wait_for_log("POST /v1/recover"), s.log)
             self.assertEqual(recover_count(s), 1)
 
 
@@ -654,6 +662,7 @@ class HostsOverride(ClientTestCase):
             # under 127.0.0.1 at different ports.
             envelope = self.encrypt(s2.address, s1.address, data=b"both")
             self.assertEqual(self.decrypt(envelope, s1.address), b"both")
+            self.assertTrue(s1.wait_for_log("POST /v1/recover 200"), s1.log)
             lines = [l for l in s1.log.splitlines() if "POST /v1/recover" in l]
             self.assertEqual(len(lines), 2, lines)
             self.assertIn("POST /v1/recover 404", lines[0])

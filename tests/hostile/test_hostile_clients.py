@@ -205,7 +205,8 @@ class IdleFloodTest(unittest.TestCase):
         self.assertEqual(len(answered), len(drips), "slow drips not cut off: %r" % answered)
         for status, at in answered.values():
             self.assertIn(status, (408, "closed"))
-            self.assertLess(at, self.HEADER_TIMEOUT + 3)
+            # Measured from before the flood's 1,000 connects; checked once a second.
+            self.assertLess(at, self.HEADER_TIMEOUT + 5)
 
     def test_repeated_floods_do_not_leak(self):
         """Six floods of 1,000 silent connections, each closed by the server

@@ -9,11 +9,11 @@ import os
 import shutil
 import socket
 import ssl
-import time
 import unittest
 
 import peterah
-from e2e_util import pem_blocks, private_copy, recovery_round, request_body
+from e2e_util import (pem_blocks, private_copy, recovery_round, request_body,
+                       wait_until_server_read)
 
 
 class ReloadTest(unittest.TestCase):
@@ -119,7 +119,8 @@ class ReloadTest(unittest.TestCase):
                                                         timeout=10),
                                server_hostname="localhost")
         busy.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")  # header not finished
-        time.sleep(0.3)
+        # Once peterad has read those bytes, that connection is inside a request.
+        self.assertTrue(wait_until_server_read(self.server.port, busy.getsockname()[1]))
         self.server.proc.terminate()
         self.assertTrue(self.server.wait_for_log("no longer accepting"), self.server.log)
         # The idle connection is closed at once ...

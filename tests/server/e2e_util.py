@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import peterah
@@ -94,3 +95,28 @@ def private_copy(pki, server="s1", enc="ec"):
         shutil.copyfile(f, decrypt / f.name)
         os.chmod(decrypt / f.name, 0o600)
     return dict(tls=tls, encrypt=encrypt, decrypt_dir=decrypt, dir=d)
+
+
+def unread_by_server(port, client_port):
+    """Bytes of the loopback connection from `client_port` that the server
+    listening on `port` has not read yet (/proc/net/tcp), or None when the
+    connection is not there."""
+    with open("/proc/net/tcp") as f:
+        next(f)  # the header line
+        for line in f:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if (int(local.split(":")[1], 16) == port
+                    and int(remote.split(":")[1], 16) == client_port):
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def wait_until_server_read(port, client_port, timeout=10.0):
+    """True once the server has read everything sent on that connection."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if unread_by_server(port, client_port) == 0:
+            return True
+        time.sleep(0.01)
+    return False
