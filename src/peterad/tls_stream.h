@@ -102,8 +102,10 @@ class TlsStream {
   // Whether application data has arrived: reads what the socket holds
   // without consuming any of it. When false, `ec` says why: would_block
   // (nothing yet, also after a record without application data such as a
-  // key update, or a stale readiness), try_again (OpenSSL must write first:
-  // a read operation will), else the connection's error.
+  // key update, or a stale readiness; OpenSSL has processed every whole
+  // record it holds, so wait on the socket itself), try_again (OpenSSL must
+  // write first: wait until the socket is writable and ask again), else the
+  // connection's error.
   bool has_data(error_code& ec) {
     ERR_clear_error();
     unsigned char byte = 0;
@@ -127,7 +129,9 @@ class TlsStream {
   }
 
   // Completes when a request may be readable: TLS data is already buffered
-  // or the socket is readable. Allocates nothing while waiting.
+  // or the socket is readable. Allocates nothing while waiting. Buffered
+  // data may be part of a record only: after has_data() said would_block,
+  // wait on the socket instead, or this completes again at once.
   template <class Token>
   auto async_wait_readable(Token&& token) {
     return net::async_compose<Token, void(error_code)>(WaitReadableOp{*this, false}, token,
