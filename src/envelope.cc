@@ -321,13 +321,6 @@ Result<Recipient> ParseRecipient(const json& entry) {
   return r;
 }
 
-// Whether two public keys are the same key, whatever their encoding.
-bool SameKey(EVP_PKEY* a, EVP_PKEY* b) {
-  bool same = EVP_PKEY_eq(a, b) == 1;
-  DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
-  return same;
-}
-
 // The first two of `keys` that are the same key, as 1-based positions.
 std::optional<std::pair<size_t, size_t>> RepeatedKey(const std::vector<EVP_PKEY*>& keys) {
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -582,7 +575,7 @@ Result<SecretBytes> DecryptWithPrivateKeys(const Envelope& env,
       const Recipient& r = env.recipients[i];
       // Compare keys, not key ids: a certificate's SPKI encoding may differ
       // from OpenSSL's re-encoding of the same key.
-      if (EVP_PKEY_eq(r.server_key(), private_key) != 1) continue;
+      if (!SameKey(r.server_key(), private_key)) continue;
       bool done = std::any_of(unwrapped.begin(), unwrapped.end(),
                               [i](const UnwrappedKey& u) { return u.recipient == i; });
       if (done) continue;  // the same key given twice
@@ -590,7 +583,6 @@ Result<SecretBytes> DecryptWithPrivateKeys(const Envelope& env,
       unwrapped.push_back(UnwrappedKey{i, std::move(key_or_share)});
     }
   }
-  DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
   if (unwrapped.empty()) {
     return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
   }

@@ -17,6 +17,12 @@ std::string DrainSslErrors() {
   return out;
 }
 
+bool SameKey(const EVP_PKEY* a, const EVP_PKEY* b) {
+  bool same = EVP_PKEY_eq(a, b) == 1;
+  DrainSslErrors();
+  return same;
+}
+
 Error SslError(const std::string& what, ErrorCategory category) {
   std::string queue = DrainSslErrors();
   if (queue.empty()) return Error(category, what);

@@ -182,9 +182,7 @@ Result<X509Ptr> CertificateFromDer(const std::vector<unsigned char>& der) {
 
 bool KeyMatchesCertificate(EVP_PKEY* key, X509* cert) {
   EVP_PKEY* pub = X509_get0_pubkey(cert);
-  bool match = pub != nullptr && EVP_PKEY_eq(key, pub) == 1;
-  DrainSslErrors();
-  return match;
+  return pub != nullptr && SameKey(key, pub);
 }
 
 std::string SubjectName(X509* cert) { return NameToString(X509_get_subject_name(cert)); }

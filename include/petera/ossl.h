@@ -50,6 +50,11 @@ using X509StackPtr = OsslPtr<STACK_OF(X509), FreeX509Stack>;
 // Draining also keeps a stale error from surfacing in a later operation.
 std::string DrainSslErrors();
 
+// Whether two public keys are the same key, whatever their encoding
+// (EVP_PKEY_eq, whose error queue, left over when the key types differ, is
+// drained).
+bool SameKey(const EVP_PKEY* a, const EVP_PKEY* b);
+
 // An Error of category kInternal (or `category`) whose message is `what`
 // followed by the drained OpenSSL error queue.
 Error SslError(const std::string& what,

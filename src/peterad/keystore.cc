@@ -328,11 +328,8 @@ class KeyStoreLoader {
 
   Status CheckTlsKeyIsSeparate() {
     EVP_PKEY* tls = store_->tls_key_.get();
-    bool same = EVP_PKEY_eq(tls, encryption_key_.get()) == 1;
-    for (const auto& key : store_->keys_) {
-      same = same || EVP_PKEY_eq(tls, key->pkey()) == 1;
-    }
-    DrainSslErrors();  // EVP_PKEY_eq of different key types leaves errors
+    bool same = SameKey(tls, encryption_key_.get());
+    for (const auto& key : store_->keys_) same = same || SameKey(tls, key->pkey());
     if (same) {
       return Refuse(paths_.tls + ": the TLS private key is also an encryption key (in " +
                     paths_.encrypt + " or " + paths_.decrypt_dir +
