@@ -22,18 +22,30 @@ EncryptionTarget Target(const std::string& chain, const std::string& host = "loc
   return {LoadChain(chain), Address{host, port}};
 }
 
-std::string EncryptTo(const SecretBytes& secret, std::vector<std::string> chains) {
+// One server per chain, at localhost:5700, 5701, ... (a threshold refuses
+// one server twice).
+std::string EncryptTo(const SecretBytes& secret, std::vector<std::string> chains,
+                      size_t threshold = 1) {
   std::vector<EncryptionTarget> targets;
-  for (const auto& c : chains) targets.push_back(Target(c));
-  auto text = Encrypt(secret, targets);
+  for (size_t i = 0; i < chains.size(); ++i) {
+    targets.push_back(Target(chains[i], "localhost", static_cast<uint16_t>(5700 + i)));
+  }
+  auto text = Encrypt(secret, targets, threshold);
   if (!text.ok()) throw std::runtime_error(text.error().message());
   return *text;
 }
 
-Result<SecretBytes> Offline(const std::string& text, const std::string& key) {
+// Offline decryption with the private keys of these files.
+Result<SecretBytes> Offline(const std::string& text, const std::vector<std::string>& keys) {
   auto env = ParseEnvelope(text);
   if (!env.ok()) return env.error();
-  return DecryptWithPrivateKey(*env, LoadKey(key).get());
+  std::vector<EvpPkeyPtr> owned;
+  std::vector<EVP_PKEY*> pointers;
+  for (const auto& key : keys) {
+    owned.push_back(LoadKey(key));
+    pointers.push_back(owned.back().get());
+  }
+  return DecryptWithPrivateKeys(*env, pointers);
 }
 
 TEST(Envelope, IsAGeneralJsonJweWithOneRecipientPerServer) {
@@ -56,25 +68,25 @@ TEST(Envelope, EveryRecipientAloneDecryptsTheSamePayload) {
   SecretBytes secret = SecretFromString(std::string("bin\0ary", 7));
   std::string text = EncryptTo(secret, {"s1/encrypt-ec.pem", "s2/encrypt-ec.pem", "s3/encrypt-rsa.pem"});
   for (const char* key : {"s1/decrypt.d/ec.pem", "s2/decrypt.d/ec.pem", "s3/decrypt.d/rsa.pem"}) {
-    auto plain = Offline(text, key);
+    auto plain = Offline(text, {key});
     ASSERT_TRUE(plain.ok()) << key << ": " << plain.error().message();
     EXPECT_TRUE(plain->ConstantTimeEquals(secret)) << key;
   }
-  auto stranger = Offline(text, "s3/decrypt.d/ec.pem");
+  auto stranger = Offline(text, {"s3/decrypt.d/ec.pem"});
   ASSERT_FALSE(stranger.ok());
   EXPECT_EQ(stranger.error().category(), ErrorCategory::kNotFound);
 }
 
 TEST(Envelope, EmptyAndLargestPayloadsRoundTrip) {
   SecretBytes empty;
-  auto plain = Offline(EncryptTo(empty, {"s1/encrypt-ec.pem"}), "s1/decrypt.d/ec.pem");
+  auto plain = Offline(EncryptTo(empty, {"s1/encrypt-ec.pem"}), {"s1/decrypt.d/ec.pem"});
   ASSERT_TRUE(plain.ok());
   EXPECT_TRUE(plain->empty());
   SecretBytes big(kMaxPayloadBytes);
   big.secret_data()[kMaxPayloadBytes - 1] = 7;
   std::string text = EncryptTo(big, {"s1/encrypt-ec.pem"});
   EXPECT_LE(text.size(), kMaxEnvelopeBytes);
-  auto back = Offline(text, "s1/decrypt.d/ec.pem");
+  auto back = Offline(text, {"s1/decrypt.d/ec.pem"});
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_TRUE(back->ConstantTimeEquals(big));
 }
@@ -183,29 +195,6 @@ TEST(Envelope, RecordsEachServerAddress) {
 
 // ---- Threshold envelopes ----------------------------------------------------
 
-std::string EncryptWithThreshold(const SecretBytes& secret, std::vector<std::string> chains,
-                                 size_t threshold) {
-  std::vector<EncryptionTarget> targets;  // one server each: 5700, 5701, ...
-  for (size_t i = 0; i < chains.size(); ++i) {
-    targets.push_back(Target(chains[i], "localhost", static_cast<uint16_t>(5700 + i)));
-  }
-  auto text = Encrypt(secret, targets, threshold);
-  if (!text.ok()) throw std::runtime_error(text.error().message());
-  return *text;
-}
-
-Result<SecretBytes> OfflineWith(const std::string& text, const std::vector<std::string>& keys) {
-  auto env = ParseEnvelope(text);
-  if (!env.ok()) return env.error();
-  std::vector<EvpPkeyPtr> owned;
-  std::vector<EVP_PKEY*> pointers;
-  for (const auto& key : keys) {
-    owned.push_back(LoadKey(key));
-    pointers.push_back(owned.back().get());
-  }
-  return DecryptWithPrivateKeys(*env, pointers);
-}
-
 json ProtectedOf(const std::string& text) {
   auto raw = Base64UrlDecode(Doc(text)["protected"].get<std::string>());
   return json::parse(std::string(raw->begin(), raw->end()));
@@ -218,34 +207,34 @@ const std::vector<std::string> kThreeKeys = {"s1/decrypt.d/ec.pem", "s2/decrypt.
 
 TEST(ThresholdEnvelope, AnyTwoOfThreeKeysDecryptAndOneDoesNot) {
   SecretBytes secret = SecretFromString("two of three");
-  std::string text = EncryptWithThreshold(secret, kThreeServers, 2);
+  std::string text = EncryptTo(secret, kThreeServers, 2);
   for (size_t a = 0; a < 3; ++a) {
     for (size_t b = a + 1; b < 3; ++b) {
-      auto plain = OfflineWith(text, {kThreeKeys[a], kThreeKeys[b]});
+      auto plain = Offline(text, {kThreeKeys[a], kThreeKeys[b]});
       ASSERT_TRUE(plain.ok()) << a << "," << b << ": " << plain.error().message();
       EXPECT_TRUE(plain->ConstantTimeEquals(secret));
     }
-    auto alone = OfflineWith(text, {kThreeKeys[a]});
+    auto alone = Offline(text, {kThreeKeys[a]});
     ASSERT_FALSE(alone.ok()) << a;
     EXPECT_NE(alone.error().message().find("1 of the 2"), std::string::npos)
         << alone.error().message();
   }
   // The same key twice is still one recipient.
-  EXPECT_FALSE(OfflineWith(text, {kThreeKeys[0], kThreeKeys[0]}).ok());
-  EXPECT_TRUE(OfflineWith(text, kThreeKeys).ok());
+  EXPECT_FALSE(Offline(text, {kThreeKeys[0], kThreeKeys[0]}).ok());
+  EXPECT_TRUE(Offline(text, kThreeKeys).ok());
 }
 
 TEST(ThresholdEnvelope, AllOfThreeNeedsEveryKey) {
   SecretBytes secret = SecretFromString("all three");
-  std::string text = EncryptWithThreshold(secret, kThreeServers, 3);
-  EXPECT_FALSE(OfflineWith(text, {kThreeKeys[0], kThreeKeys[2]}).ok());
-  auto plain = OfflineWith(text, kThreeKeys);
+  std::string text = EncryptTo(secret, kThreeServers, 3);
+  EXPECT_FALSE(Offline(text, {kThreeKeys[0], kThreeKeys[2]}).ok());
+  auto plain = Offline(text, kThreeKeys);
   ASSERT_TRUE(plain.ok()) << plain.error().message();
   EXPECT_TRUE(plain->ConstantTimeEquals(secret));
 }
 
 TEST(ThresholdEnvelope, MarksTheThresholdCriticalAndNumbersTheShares) {
-  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  std::string text = EncryptTo(SecretFromString("x"), kThreeServers, 2);
   json header = ProtectedOf(text);
   EXPECT_EQ(header["threshold"], 2);
   EXPECT_EQ(header["crit"], json::array({"threshold"}));
@@ -258,12 +247,12 @@ TEST(ThresholdEnvelope, MarksTheThresholdCriticalAndNumbersTheShares) {
 }
 
 TEST(ThresholdEnvelope, AThresholdOfOneIsThePlainFormat) {
-  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 1);
+  std::string text = EncryptTo(SecretFromString("x"), kThreeServers, 1);
   json header = ProtectedOf(text);
   EXPECT_FALSE(header.contains("threshold"));
   EXPECT_FALSE(header.contains("crit"));
   EXPECT_FALSE(Doc(text)["recipients"][0]["header"].contains("share"));
-  EXPECT_TRUE(OfflineWith(text, {kThreeKeys[1]}).ok());
+  EXPECT_TRUE(Offline(text, {kThreeKeys[1]}).ok());
 }
 
 TEST(ThresholdEnvelope, EncryptRefusesAnImpossibleThreshold) {
@@ -309,7 +298,7 @@ TEST(ThresholdEnvelope, EncryptRefusesTheSameServerTwice) {
 }
 
 TEST(ThresholdEnvelope, RefusesTwoRecipientsWithTheSameKey) {
-  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  std::string text = EncryptTo(SecretFromString("x"), kThreeServers, 2);
   json doc = Doc(text);
   json copy = doc["recipients"][0];
   copy["header"]["share"] = 2;
@@ -321,7 +310,7 @@ TEST(ThresholdEnvelope, RefusesTwoRecipientsWithTheSameKey) {
 }
 
 TEST(ThresholdEnvelope, RefusesAMalformedThresholdOrShares) {
-  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  std::string text = EncryptTo(SecretFromString("x"), kThreeServers, 2);
   ASSERT_TRUE(ParseEnvelope(text).ok());
   auto with_header = [&](auto f) {
     json header = ProtectedOf(text);
@@ -351,11 +340,11 @@ TEST(ThresholdEnvelope, RefusesAMalformedThresholdOrShares) {
 }
 
 TEST(ThresholdEnvelope, SwappedShareNumbersGiveNoPlaintext) {
-  std::string text = EncryptWithThreshold(SecretFromString("x"), kThreeServers, 2);
+  std::string text = EncryptTo(SecretFromString("x"), kThreeServers, 2);
   json doc = Doc(text);
   doc["recipients"][0]["header"]["share"] = 2;
   doc["recipients"][1]["header"]["share"] = 1;
-  auto plain = OfflineWith(doc.dump(), {kThreeKeys[0], kThreeKeys[1]});
+  auto plain = Offline(doc.dump(), {kThreeKeys[0], kThreeKeys[1]});
   ASSERT_FALSE(plain.ok());
   EXPECT_EQ(plain.error().category(), ErrorCategory::kCorrupt);
 }
