@@ -175,23 +175,27 @@ Status CheckEncryptionKeyUsage(X509* leaf) {
   if (key == nullptr || (!is_ec && !EVP_PKEY_is_a(key, "RSA"))) {
     return TrustError(Who(leaf) + " is not an EC or RSA encryption certificate");
   }
-  if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) != 0) {
-    uint32_t usage = X509_get_key_usage(leaf);
-    if (is_ec && (usage & KU_KEY_AGREEMENT) == 0) {
-      return TrustError(Who(leaf) + " key usage does not allow keyAgreement");
-    }
-    if (!is_ec && (usage & KU_KEY_ENCIPHERMENT) == 0) {
-      return TrustError(Who(leaf) + " key usage does not allow keyEncipherment");
-    }
-    // The server applies its RSA key to whatever a client sends: the key
-    // must not also be trusted to sign, or recovery would be a signing oracle.
-    constexpr uint32_t kSigning = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION |
-                                  KU_KEY_CERT_SIGN | KU_CRL_SIGN;
-    if (!is_ec && (usage & kSigning) != 0) {
-      return TrustError(Who(leaf) + " is an RSA encryption key that may also sign; "
-                        "its key usage must not include digitalSignature, "
-                        "nonRepudiation, keyCertSign or cRLSign");
-    }
+  // Without keyUsage X.509 allows every usage, signing included: the
+  // extension must be there and say what the key is for.
+  if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) == 0) {
+    return TrustError(Who(leaf) + " has no keyUsage extension; an encryption certificate needs " +
+                      (is_ec ? "keyUsage keyAgreement" : "keyUsage keyEncipherment (and no signing bit)"));
+  }
+  uint32_t usage = X509_get_key_usage(leaf);
+  if (is_ec && (usage & KU_KEY_AGREEMENT) == 0) {
+    return TrustError(Who(leaf) + " key usage does not allow keyAgreement");
+  }
+  if (!is_ec && (usage & KU_KEY_ENCIPHERMENT) == 0) {
+    return TrustError(Who(leaf) + " key usage does not allow keyEncipherment");
+  }
+  // The server applies its RSA key to whatever a client sends: the key
+  // must not also be trusted to sign, or recovery would be a signing oracle.
+  constexpr uint32_t kSigning = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION |
+                                KU_KEY_CERT_SIGN | KU_CRL_SIGN;
+  if (!is_ec && (usage & kSigning) != 0) {
+    return TrustError(Who(leaf) + " is an RSA encryption key that may also sign; "
+                      "its key usage must not include digitalSignature, "
+                      "nonRepudiation, keyCertSign or cRLSign");
   }
   return OkStatus();
 }

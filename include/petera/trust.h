@@ -80,8 +80,9 @@ Result<VerifiedChain> VerifyStoredEncryptionChain(
 
 // The rules on an encryption certificate's own key, which the Verify*
 // functions apply to the leaf and peterad to the certificates it serves:
-// an EC or RSA key; where keyUsage is present, keyAgreement (EC) or
-// keyEncipherment (RSA); and an RSA key must not also be allowed to sign
+// an EC or RSA key; a keyUsage extension (without one X.509 allows every
+// usage) with keyAgreement (EC) or keyEncipherment (RSA); and an RSA key
+// must not also be allowed to sign
 // (digitalSignature, nonRepudiation, keyCertSign, cRLSign), since the
 // server applies it to whatever a client sends.
 Status CheckEncryptionKeyUsage(X509* leaf);

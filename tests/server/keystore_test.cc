@@ -144,7 +144,7 @@ X509Ptr CompressedPointCertificate(EVP_PKEY* key) {
                                      OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) != 1) {
     return nullptr;
   }
-  return SelfSigned(key, compressed.get(), "compressed");
+  return SelfSigned(key, compressed.get(), "compressed", "critical,keyAgreement");
 }
 
 TEST_F(KeyStoreTest, FindsTheKidClientsComputeFromTheEncryptionCertificate) {
@@ -213,6 +213,17 @@ TEST_F(KeyStoreTest, RefusesAnEncryptionCertificateWhoseRsaKeyMaySign) {
   ASSERT_TRUE(served_pem.ok());
   WriteText(encrypt_, *served_pem, 0644);
   ExpectRefusal({encrypt_, "may also sign"});
+}
+
+// What `openssl x509 -req` makes without an extensions file: X.509 lets a
+// certificate without keyUsage do everything, signing included.
+TEST_F(KeyStoreTest, RefusesAnRsaDecryptionKeyWhoseCertificateHasNoKeyUsage) {
+  EvpPkeyPtr key(EVP_RSA_gen(2048));
+  ASSERT_NE(key, nullptr);
+  X509Ptr cert = SelfSigned(key.get(), key.get(), "no usage");
+  ASSERT_NE(cert, nullptr);
+  WriteText(decrypt_ + "/no-usage.pem", PemOf(key.get(), cert.get()), 0600);
+  ExpectRefusal({decrypt_ + "/no-usage.pem", "has no keyUsage extension", "keyEncipherment alone"});
 }
 
 TEST_F(KeyStoreTest, RefusesAnEcKeyWhoseCertificateDoesNotAllowKeyAgreement) {

@@ -296,8 +296,20 @@ TEST_F(GeneratedChainTest, EncryptionLeafKeyUsageMustAllowKeyAgreement) {
   auto agreement = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"},
                                    .key_usage = "keyAgreement"}, &inter_);
   EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(agreement, {&inter_}), "localhost").ok());
-  auto no_usage = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"}}, &inter_);
-  EXPECT_TRUE(VerifyEncryptionChain(*anchor_, Chain(no_usage, {&inter_}), "localhost").ok());
+}
+
+// Without keyUsage X.509 allows every usage: an RSA encryption certificate
+// without it would make the server's recovery a signing oracle, so neither
+// key type may omit it.
+TEST_F(GeneratedChainTest, EncryptionLeafWithoutKeyUsageIsRefused) {
+  auto ec = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"}}, &inter_);
+  ExpectRefused(VerifyEncryptionChain(*anchor_, Chain(ec, {&inter_}), "localhost"),
+                "has no keyUsage extension; an encryption certificate needs keyUsage keyAgreement");
+  auto rsa = testing::Issue({.cn = "enc", .sans = {"DNS:localhost"}, .rsa = true}, &inter_);
+  ExpectRefused(VerifyEncryptionChain(*anchor_, Chain(rsa, {&inter_}), "localhost"),
+                "needs keyUsage keyEncipherment (and no signing bit)");
+  ExpectRefused(VerifyStoredEncryptionChain(*anchor_, Chain(rsa, {&inter_}), "localhost"),
+                "has no keyUsage extension");
 }
 
 TEST_F(GeneratedChainTest, RsaEncryptionKeyMustNotAlsoSign) {
