@@ -1,8 +1,8 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 //
 // The envelope parser and everything decrypt does before the network:
-// structure, recipients, threshold and shares, blinding, and payload
-// authentication.
+// structure, recipients, threshold and shares, blinding, the search for
+// the content key among (here, wrong) answers, and payload authentication.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -15,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto env = petera::ParseEnvelope(text);
   if (!env.ok()) return 0;
   std::vector<petera::UnwrappedKey> unwrapped;
+  petera::PayloadOpener opener(*env);
+  bool searching = true;
   for (size_t i = 0; i < env->recipients.size(); ++i) {
     const auto& r = env->recipients[i];
     auto blinding = petera::StartRecovery(r);
@@ -24,6 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto cek = petera::UnwrapContentKey(r, *z);
     if (!cek.ok()) continue;
     (void)petera::DecryptPayload(*env, *cek);
+    if (searching) {
+      auto opened = opener.Offer(i, *cek);
+      searching = opened.ok() && !opened->has_value();
+    }
     unwrapped.push_back(petera::UnwrappedKey{i, std::move(cek).value()});
   }
   auto combined = petera::CombineContentKey(*env, unwrapped);

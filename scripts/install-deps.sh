@@ -14,7 +14,7 @@ packages=(
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # tests and demo
-  openssl curl systemd python3 python3-jwcrypto faketime procps
+  openssl curl systemd python3 python3-jwcrypto python3-cryptography faketime procps
   # benchmarks
   wrk hyperfine gnuplot-nox
 )

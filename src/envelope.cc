@@ -2,6 +2,8 @@
 #include "petera/envelope.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
@@ -25,6 +27,9 @@ constexpr const char* kAlgRsa = "RSA-OAEP-256";
 constexpr size_t kCekBytes = 32;
 constexpr size_t kIvBytes = 12;
 constexpr size_t kTagBytes = 16;
+constexpr size_t kCommitmentBytes = 32;
+// The HMAC message of the key commitment (docs/format.md section 6.4).
+constexpr char kCommitmentLabel[] = "petera/v1 content key commitment";
 // The protected header in base64url: enc, version and threshold, plus one
 // 45-byte "bind" entry per recipient (about 4,000 characters for 64
 // recipients).
@@ -44,8 +49,11 @@ std::string JoseCurve(const EC_GROUP* group) {
   }
 }
 
-std::string ProtectedHeader(const json& bindings, size_t threshold) {
-  json header = {{"enc", "A256GCM"}, {"petera", kFormatVersion}, {"bind", bindings}};
+std::string ProtectedHeader(const json& bindings, size_t threshold, const Bytes& commitment) {
+  json header = {{"enc", "A256GCM"},
+                 {"petera", kFormatVersion},
+                 {"bind", bindings},
+                 {"commit", Base64UrlEncode(commitment)}};
   if (threshold > 1) {
     // Critical: a JOSE library that does not know thresholds must refuse
     // the envelope rather than take a share for the content key.
@@ -206,6 +214,13 @@ Status ParseProtected(const std::string& b64, Envelope& env) {
   for (const auto& b : *bind) {
     if (!b.is_string()) return Corrupt("protected header does not bind the recipients");
     env.bindings.push_back(b.get<std::string>());
+  }
+  if (doc->contains("commit")) {
+    auto commitment = B64Member(*doc, "commit", 64);
+    if (!commitment.ok() || commitment->size() != kCommitmentBytes) {
+      return Corrupt("key commitment must be 32 bytes of base64url");
+    }
+    env.commitment = std::move(commitment).value();
   }
   bool threshold_critical = false;
   if (auto crit = doc->find("crit"); crit != doc->end()) {
@@ -428,7 +443,8 @@ Result<std::string> Encrypt(const SecretBytes& plaintext,
     bindings.push_back(Binding(recipient["header"]));
     recipients.push_back(std::move(recipient));
   }
-  std::string protected_b64 = ProtectedHeader(bindings, threshold);
+  PETERA_ASSIGN_OR_RETURN(Bytes commitment, KeyCommitment(cek));
+  std::string protected_b64 = ProtectedHeader(bindings, threshold, commitment);
   Bytes iv, ciphertext, tag;
   PETERA_TRY(Seal(cek, plaintext, protected_b64, iv, ciphertext, tag));
   json doc = {{"protected", protected_b64},
@@ -511,8 +527,30 @@ Result<SecretBytes> CombineContentKey(const Envelope& env,
   return CombineShares(shares);
 }
 
+Result<Bytes> KeyCommitment(const SecretBytes& cek) {
+  Bytes out(kCommitmentBytes);
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), cek.secret_view().data(), static_cast<int>(cek.size()),
+           AsBytes(std::string_view(kCommitmentLabel)).data(), sizeof(kCommitmentLabel) - 1,
+           out.data(), &len) == nullptr ||
+      len != kCommitmentBytes) {
+    return SslError("HMAC-SHA256 failed");
+  }
+  return out;
+}
+
+bool MatchesCommitment(const Envelope& env, const SecretBytes& cek) {
+  if (env.commitment.empty()) return true;
+  auto commitment = KeyCommitment(cek);
+  return commitment.ok() && commitment->size() == env.commitment.size() &&
+         CRYPTO_memcmp(commitment->data(), env.commitment.data(), kCommitmentBytes) == 0;
+}
+
 Result<SecretBytes> DecryptPayload(const Envelope& env, const SecretBytes& cek) {
   if (cek.size() != kCekBytes) return Corrupt("content key has the wrong size");
+  if (!MatchesCommitment(env, cek)) {
+    return Corrupt("the content key does not match the envelope's key commitment");
+  }
   SecretBytes out(env.ciphertext.size());
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int len = 0;
@@ -567,32 +605,134 @@ Result<SecretBytes> UnwrapWithPrivateKey(const Recipient& r, const RecoveryKey& 
 
 Result<SecretBytes> DecryptWithPrivateKeys(const Envelope& env,
                                            const std::vector<EVP_PKEY*>& private_keys) {
-  std::vector<UnwrappedKey> unwrapped;
+  PayloadOpener opener(env);
   for (EVP_PKEY* private_key : private_keys) {
     if (EVP_PKEY_up_ref(private_key) != 1) return SslError("cannot reference key");
     PETERA_ASSIGN_OR_RETURN(RecoveryKey key, RecoveryKey::Create(EvpPkeyPtr(private_key)));
-    for (size_t i = 0; i < env.recipients.size() && unwrapped.size() < env.threshold; ++i) {
+    for (size_t i = 0; i < env.recipients.size(); ++i) {
       const Recipient& r = env.recipients[i];
       // Compare keys, not key ids: a certificate's SPKI encoding may differ
       // from OpenSSL's re-encoding of the same key.
       if (!SameKey(r.server_key(), private_key)) continue;
-      bool done = std::any_of(unwrapped.begin(), unwrapped.end(),
-                              [i](const UnwrappedKey& u) { return u.recipient == i; });
-      if (done) continue;  // the same key given twice
       PETERA_ASSIGN_OR_RETURN(SecretBytes key_or_share, UnwrapWithPrivateKey(r, key));
-      unwrapped.push_back(UnwrappedKey{i, std::move(key_or_share)});
+      // The opener ignores a recipient offered twice (the same key given
+      // twice).
+      PETERA_ASSIGN_OR_RETURN(auto plaintext, opener.Offer(i, std::move(key_or_share)));
+      if (plaintext) return std::move(*plaintext);
     }
   }
-  if (unwrapped.empty()) {
+  if (opener.offered() == 0) {
     return Error(ErrorCategory::kNotFound, "no recipient of this envelope uses that key");
   }
-  if (unwrapped.size() < env.threshold) {
+  if (opener.offered() < env.threshold) {
     return Error(ErrorCategory::kNotFound,
-                 "the keys given open " + std::to_string(unwrapped.size()) + " of the " +
+                 "the keys given open " + std::to_string(opener.offered()) + " of the " +
                      std::to_string(env.threshold) + " recipients this envelope needs");
   }
-  PETERA_ASSIGN_OR_RETURN(SecretBytes cek, CombineContentKey(env, unwrapped));
-  return DecryptPayload(env, cek);
+  if (opener.payload_failure()) return *opener.payload_failure();
+  return Corrupt("no key the recipients unwrapped matches the envelope's key commitment");
+}
+
+// ---- PayloadOpener ------------------------------------------------------
+
+Result<std::optional<SecretBytes>> PayloadOpener::Offer(size_t index, SecretBytes key) {
+  if (index >= envelope_.recipients.size()) {
+    return Error(ErrorCategory::kInternal, "no such recipient");
+  }
+  for (const auto& offer : offers_) {
+    if (offer.index == index) return std::optional<SecretBytes>();
+  }
+  offers_.push_back(Offered{index, std::move(key)});
+  if (envelope_.threshold == 1) return OfferKey(offers_.size() - 1);
+  return OfferShare(offers_.size() - 1);
+}
+
+Result<std::optional<SecretBytes>> PayloadOpener::OfferKey(size_t position) {
+  const Offered& offer = offers_[position];
+  if (!MatchesCommitment(envelope_, offer.key)) {
+    wrong_.push_back(offer.index);
+    return std::optional<SecretBytes>();
+  }
+  auto opened = Try(offer.key, {position});
+  // Without a commitment a key that fails the tag is as wrong as one that
+  // misses the commitment: another recipient's key may still open it.
+  if (opened.ok() && !*opened && envelope_.commitment.empty()) wrong_.push_back(offer.index);
+  return opened;
+}
+
+Result<std::optional<SecretBytes>> PayloadOpener::OfferShare(size_t position) {
+  const size_t t = envelope_.threshold;
+  if (offers_.size() < t) return std::optional<SecretBytes>();
+  // Every set of t offers that includes the new one: the new one plus t - 1
+  // of the earlier ones, chosen as increasing positions `pick`.
+  std::vector<size_t> pick(t - 1);
+  for (size_t k = 0; k + 1 < t; ++k) pick[k] = k;
+  std::vector<size_t> positions(t);
+  std::vector<Share> shares(t);
+  while (true) {
+    if (combinations_ == kMaxCombinations || payload_tries_ == kMaxPayloadTries) {
+      return Error(ErrorCategory::kProtocol,
+                   "gave up after " + std::to_string(combinations_) +
+                       " combinations of key shares: too many wrong answers");
+    }
+    ++combinations_;
+    for (size_t k = 0; k + 1 < t; ++k) positions[k] = pick[k];
+    positions[t - 1] = position;
+    for (size_t k = 0; k < t; ++k) {
+      const Offered& offer = offers_[positions[k]];
+      shares[k] = Share{envelope_.recipients[offer.index].share, offer.key};
+    }
+    PETERA_ASSIGN_OR_RETURN(SecretBytes cek, CombineShares(shares));
+    if (MatchesCommitment(envelope_, cek)) {
+      PETERA_ASSIGN_OR_RETURN(auto opened, Try(cek, positions));
+      if (opened) {
+        FindWrongShares(cek);
+        return opened;
+      }
+    }
+    // The next choice of t - 1 among the `position` earlier offers.
+    size_t k = t - 1;
+    while (k > 0 && pick[k - 1] == position - (t - 1) + (k - 1)) --k;
+    if (k == 0) return std::optional<SecretBytes>();
+    ++pick[k - 1];
+    for (size_t j = k; j + 1 < t; ++j) pick[j] = pick[j - 1] + 1;
+  }
+}
+
+Result<std::optional<SecretBytes>> PayloadOpener::Try(const SecretBytes& cek,
+                                                      const std::vector<size_t>& positions) {
+  ++payload_tries_;
+  auto plaintext = DecryptPayload(envelope_, cek);
+  if (plaintext.ok()) {
+    for (size_t position : positions) used_.push_back(offers_[position].index);
+    return std::optional<SecretBytes>(std::move(plaintext).value());
+  }
+  // The one key the commitment allows does not open the payload: no other
+  // answer can.
+  if (!envelope_.commitment.empty()) return plaintext.error();
+  payload_failure_ = plaintext.error();
+  return std::optional<SecretBytes>();
+}
+
+void PayloadOpener::FindWrongShares(const SecretBytes& cek) {
+  // The t shares that opened the payload fix the polynomial; any other
+  // offer is right exactly when it gives the same key with t - 1 of them.
+  std::vector<Share> shares;
+  for (size_t k = 1; k < used_.size(); ++k) {
+    for (const auto& offer : offers_) {
+      if (offer.index == used_[k]) shares.push_back(Share{envelope_.recipients[offer.index].share, offer.key});
+    }
+  }
+  for (const auto& offer : offers_) {
+    if (std::find(used_.begin(), used_.end(), offer.index) != used_.end()) continue;
+    shares.push_back(Share{envelope_.recipients[offer.index].share, offer.key});
+    auto combined = CombineShares(shares);
+    if (!combined.ok() || combined->size() != cek.size() ||
+        CRYPTO_memcmp(combined->secret_view().data(), cek.secret_view().data(), cek.size()) != 0) {
+      wrong_.push_back(offer.index);
+    }
+    shares.pop_back();
+  }
 }
 
 }  // namespace petera

@@ -80,6 +80,13 @@ Error Failed(const Envelope& envelope, const RecoveryOutcome& outcome,
     return Error(SummaryCategory(outcome.failures),
                  "decryption failed: no server could recover the key (" + servers + ")");
   }
+  if (outcome.keys_recovered >= envelope.threshold) {
+    return Error(ErrorCategory::kProtocol,
+                 "decryption failed: recovered " + std::to_string(outcome.keys_recovered) +
+                     " key shares, but no " + std::to_string(envelope.threshold) +
+                     " of them open the envelope: at least one server answered wrongly (" +
+                     servers + ")");
+  }
   // Servers that gave a share and hold none of the others' keys failed at
   // nothing: the envelope asks for more than they have.
   ErrorCategory category =
@@ -120,11 +127,17 @@ Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& 
   ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
   PETERA_ASSIGN_OR_RETURN(RecoveryOutcome outcome,
                           RecoverFromServers(anchor, envelope, plan, settings));
-  if (outcome.corrupt) {
+  if (outcome.stopped) {
+    if (outcome.stopped->category() != ErrorCategory::kCorrupt) return *outcome.stopped;
     return Error(ErrorCategory::kCorrupt,
-                 "the envelope is corrupt or was tampered with: " + outcome.corrupt->message());
+                 "the envelope is corrupt or was tampered with: " + outcome.stopped->message());
   }
   if (!outcome.plaintext) return Failed(envelope, outcome, recipients, plan.size(), reporter);
+  // Decrypted with honest answers; a wrong one means a server to look at.
+  for (const auto& wrong : outcome.wrong_answers) {
+    reporter.Line("warning: " + wrong.address.ToString() + ": " + wrong.error.message() +
+                  "; decrypted with the other servers' answers");
+  }
   reporter.Progress(JoinAddresses(outcome.contributors), "decrypted");
   return WriteStdout(outcome.plaintext->secret_view());
 }

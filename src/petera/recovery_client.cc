@@ -208,36 +208,34 @@ Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope&
   PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext());
   IoRunner runner;
   std::vector<std::optional<Error>> errors(plan.size());
-  std::vector<UnwrappedKey> keys;
-  std::vector<bool> recovered(envelope.recipients.size(), false);
+  PayloadOpener opener(envelope);
+  // Which server answered for each recipient; the answers of the first to
+  // do so are the only ones asked for.
+  constexpr size_t kNobody = static_cast<size_t>(-1);
+  std::vector<size_t> answered_by(envelope.recipients.size(), kNobody);
+  bool finished = false;
   std::vector<std::shared_ptr<ServerRecovery>> workers;
   size_t remaining = plan.size();
-  auto wanted = [&](size_t recipient) { return !recovered[recipient]; };
-  // Runs once `threshold` recipients have given their key: the first valid
-  // answer, or the first `threshold` shares, win.
+  auto wanted = [&](size_t recipient) { return answered_by[recipient] == kNobody; };
   auto finish = [&] {
-    auto cek = CombineContentKey(envelope, keys);
-    auto plaintext = cek.ok() ? DecryptPayload(envelope, *cek) : Result<SecretBytes>(cek.error());
-    if (plaintext.ok()) {
-      outcome.plaintext = std::move(plaintext).value();
-    } else {
-      outcome.corrupt = plaintext.error();  // every server would lead to the same payload
-    }
+    finished = true;
     runner.Stop();
   };
   for (size_t i = 0; i < plan.size(); ++i) {
     auto connection = HttpsConnection::Create(runner.io(), *tls, anchor, plan[i].address, settings);
     runner.Add(connection);
     auto on_key = [&, i](size_t recipient, SecretBytes key) {
-      if (outcome.plaintext || outcome.corrupt) return false;
-      if (recovered[recipient]) return true;  // two servers asked for the same recipient
-      recovered[recipient] = true;
-      keys.push_back(UnwrappedKey{recipient, std::move(key)});
-      if (std::find(outcome.contributors.begin(), outcome.contributors.end(), plan[i].address) ==
-          outcome.contributors.end()) {
-        outcome.contributors.push_back(plan[i].address);
+      if (finished) return false;
+      if (answered_by[recipient] != kNobody) return true;  // two servers asked for it
+      answered_by[recipient] = i;
+      auto opened = opener.Offer(recipient, std::move(key));
+      if (!opened.ok()) {
+        outcome.stopped = opened.error();
+      } else if (!*opened) {
+        return true;
+      } else {
+        outcome.plaintext = std::move(**opened);
       }
-      if (keys.size() < envelope.threshold) return true;
       finish();
       return false;
     };
@@ -251,9 +249,34 @@ Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope&
   }
   for (auto& worker : workers) worker->Start();
   runner.Run();
-  outcome.keys_recovered = keys.size();
+  outcome.keys_recovered = opener.offered();
+  for (size_t recipient : opener.used()) {
+    const Address& address = plan[answered_by[recipient]].address;
+    if (std::find(outcome.contributors.begin(), outcome.contributors.end(), address) ==
+        outcome.contributors.end()) {
+      outcome.contributors.push_back(address);
+    }
+  }
   for (size_t i = 0; i < plan.size(); ++i) {
     if (errors[i]) outcome.failures.push_back(ServerFailure{plan[i].address, *errors[i]});
+  }
+  for (size_t recipient : opener.wrong()) {
+    const Recipient& r = envelope.recipients[recipient];
+    std::string what = r.share == 0 ? "key" : "share " + std::to_string(r.share);
+    std::string why = envelope.commitment.empty()
+                          ? "its " + what + " for " + ShortKid(r.kid) + " does not open the envelope"
+                          : "its " + what + " for " + ShortKid(r.kid) +
+                                " is wrong (it does not match the envelope's key commitment)";
+    ServerFailure wrong{plan[answered_by[recipient]].address,
+                        Error(ErrorCategory::kProtocol, "wrong answer: " + why)};
+    outcome.wrong_answers.push_back(wrong);
+    if (!outcome.plaintext) outcome.failures.push_back(std::move(wrong));
+  }
+  // Without a commitment nothing tells a lying server from a damaged
+  // envelope: when every key that came back failed the tag, say the latter.
+  if (!outcome.plaintext && !outcome.stopped && envelope.commitment.empty() &&
+      opener.payload_failure()) {
+    outcome.stopped = opener.payload_failure();
   }
   return outcome;
 }

@@ -3,10 +3,11 @@
 // Decryption over the network: every server of a plan is contacted at once;
 // on each, the recipients planned for it are tried in turn on the same
 // keep-alive connection (StartRecovery -> POST /v1/recover -> Unblind ->
-// UnwrapContentKey). As soon as `threshold` recipients have given their key
-// (one, unless the envelope has a threshold) they are combined and the
-// payload decrypted (CombineContentKey -> DecryptPayload), and the other
-// servers are cancelled on the spot.
+// UnwrapContentKey). Every key (or share) that comes back goes to a
+// PayloadOpener, which tries it with what came before; as soon as a key
+// opens the payload the other servers are cancelled on the spot. A wrong
+// answer (a lying server) therefore costs nothing but the wait for the
+// honest ones.
 #ifndef PETERA_CLIENT_RECOVERY_CLIENT_H_
 #define PETERA_CLIENT_RECOVERY_CLIENT_H_
 
@@ -53,10 +54,15 @@ struct RecoveryOutcome {
   std::vector<Address> contributors;
   // How many recipients gave their key (or share).
   size_t keys_recovered = 0;
-  // Set when a content key was recovered but the payload failed
-  // authentication: the envelope is corrupt or was tampered with.
-  std::optional<Error> corrupt;
-  std::vector<ServerFailure> failures;  // in plan order
+  // Set when no further answer could help: kCorrupt when the key the
+  // envelope commits to (or, without a commitment, every key that came
+  // back) fails authentication, kProtocol when too many answers were wrong
+  // to try every combination.
+  std::optional<Error> stopped;
+  // Servers whose answer is known to be wrong (PayloadOpener::wrong), also
+  // when the envelope opened with the others'.
+  std::vector<ServerFailure> wrong_answers;
+  std::vector<ServerFailure> failures;  // in plan order, then wrong answers
 };
 
 Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope& envelope,

@@ -14,6 +14,7 @@ set to the petera_envtool binary; ctest does both.
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ from jwcrypto import jwa, jwe, jwk
 
 ENVTOOL = os.environ.get("PETERA_ENVTOOL", "")
 PROTECTED = {"enc": "A256GCM", "petera": 1}
+# docs/format.md 6.4: the key commitment's HMAC message.
+COMMITMENT_LABEL = b"petera/v1 content key commitment"
 KEY_TYPES = ("p256", "p384", "p521", "rsa3072")
 ALG = {"p256": "ECDH-ES+A256KW", "p384": "ECDH-ES+A256KW",
        "p521": "ECDH-ES+A256KW", "rsa3072": "RSA-OAEP-256"}
@@ -203,6 +206,19 @@ def flattened_to_general(text):
     return json.dumps(doc)
 
 
+def commitment(cek):
+    """The protected header's "commit" for a content key (format.md 6.4)."""
+    return b64url(hmac.new(cek, COMMITMENT_LABEL, hashlib.sha256).digest())
+
+
+def unwrap(recipient, kind):
+    """What a recipient's encrypted_key holds, unwrapped by jwcrypto's key
+    management with the private key of `kind`."""
+    header = recipient["header"]
+    alg = jwa.JWA.keymgmt_alg(header["alg"])
+    return alg.unwrap(PKI.jwk(kind), 256, b64url_decode(recipient["encrypted_key"]), header)
+
+
 def binding(header):
     """The protected header's "bind" entry for one recipient header."""
     digest = hashlib.sha256()
@@ -284,8 +300,10 @@ class PeteraToJwcrypto(unittest.TestCase):
         self.assertEqual(sorted(envelope),
                          ["ciphertext", "iv", "protected", "recipients", "tag"])
         headers = [r["header"] for r in envelope["recipients"]]
+        cek = unwrap(envelope["recipients"][0], "p384")
         self.assertEqual(json.loads(b64url_decode(envelope["protected"])),
-                         dict(PROTECTED, bind=[binding(h) for h in headers]))
+                         dict(PROTECTED, bind=[binding(h) for h in headers],
+                              commit=commitment(cek)))
         self.assertEqual(len(b64url_decode(envelope["iv"])), 12)
         self.assertEqual(len(b64url_decode(envelope["tag"])), 16)
         self.assertEqual(len(b64url_decode(envelope["ciphertext"])), 1)
@@ -355,6 +373,17 @@ class JwcryptoToPetera(unittest.TestCase):
         envelope = jwcrypto_encrypt(b"data", ["p256"],
                                     protected_overrides={"enc": "A128GCM"})
         self.assertIn("A256GCM", self.assert_petera_refuses(envelope, "p256"))
+
+    def test_petera_refuses_a_jwe_whose_key_commitment_does_not_match(self):
+        # jwcrypto draws the content key itself, so any commitment written
+        # beforehand is (but with negligible chance) for another key.
+        envelope = jwcrypto_encrypt(b"data", ["p256"],
+                                    protected_overrides={"commit": b64url(os.urandom(32))})
+        self.assertIn("key commitment", self.assert_petera_refuses(envelope, "p256"))
+        envelope = jwcrypto_encrypt(b"data", ["p256"],
+                                    protected_overrides={"commit": b64url(os.urandom(31))})
+        self.assertIn("key commitment must be 32 bytes",
+                      self.assert_petera_refuses(envelope, "p256"))
 
     def test_petera_refuses_a_jwe_without_its_format_version(self):
         envelope = jwcrypto_encrypt(b"data", ["p256"], protected_overrides={"petera": None})
@@ -461,11 +490,7 @@ class Threshold(unittest.TestCase):
 
     def unwrap_share(self, doc, index):
         recipient = doc["recipients"][index]
-        header = recipient["header"]
-        alg = jwa.JWA.keymgmt_alg(header["alg"])
-        key = PKI.jwk(self.KINDS[index])
-        encrypted_key = b64url_decode(recipient["encrypted_key"])
-        return header["share"], alg.unwrap(key, 256, encrypted_key, header)
+        return recipient["header"]["share"], unwrap(recipient, self.KINDS[index])
 
     def test_any_two_of_three_shares_decrypt_by_the_specification(self):
         data = os.urandom(1000)
@@ -481,6 +506,7 @@ class Threshold(unittest.TestCase):
             with self.subTest(pair=pair):
                 shares = dict(self.unwrap_share(doc, i) for i in pair)
                 cek = combine_shares(shares)
+                self.assertEqual(protected["commit"], commitment(cek))
                 plain = AESGCM(cek).decrypt(iv, ciphertext + tag, doc["protected"].encode())
                 self.assertEqual(plain, data)
         # One share alone is not the content key.
