@@ -11,10 +11,11 @@ packages=(
   g++ cmake make pkg-config
   libssl-dev libsystemd-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libboost-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcryptsetup-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # tests and demo
-  openssl curl systemd python3 python3-jwcrypto python3-cryptography faketime procps
+  openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps
   # benchmarks
   wrk hyperfine gnuplot-nox
 )

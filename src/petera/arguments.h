@@ -13,8 +13,8 @@
 namespace petera::client {
 
 inline const std::vector<std::string>& CommandNames() {
-  static const std::vector<std::string> kNames = {"fetch", "encrypt", "decrypt", "verify",
-                                                  "inspect"};
+  static const std::vector<std::string> kNames = {"fetch",  "encrypt", "decrypt",
+                                                  "verify", "inspect", "luks"};
   return kNames;
 }
 

@@ -1,6 +1,6 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 //
-// The five commands of petera(1). Each returns OkStatus() after writing its
+// The commands of petera(1). Each returns OkStatus() after writing its
 // whole output to stdout, or an Error whose message is the final stderr line
 // (lines about individual servers are printed before it). Nothing reaches
 // stdout unless the command succeeded.
@@ -8,6 +8,7 @@
 #define PETERA_CLIENT_COMMANDS_H_
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,23 @@
 namespace petera::client {
 
 struct CommonOptions {
-  std::string anchor;  // empty when not given (only inspect allows that)
+  std::string anchor;  // empty when not given (inspect and luks allow that)
   std::vector<std::string> crls;
   unsigned timeout_seconds = 10;
+  bool timeout_given = false;  // --timeout was given (luks: else the token's)
   bool verbose = false;
+};
+
+// petera luks ACTION -d DEVICE ...
+struct LuksOptions {
+  std::string action;  // bind, list, unbind, pass, unlock, rebind
+  std::string device;
+  std::optional<int> slot;        // -s
+  std::string key_file;           // bind: --key-file (- for stdin)
+  size_t threshold = 1;           // bind, rebind: --threshold
+  bool threshold_given = false;
+  std::vector<std::string> targets;  // bind, rebind
+  std::string name;                  // unlock: the device-mapper name
 };
 
 struct VerifyOptions {
@@ -41,6 +55,7 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
 Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& hosts);
 Status RunVerify(const CommonOptions& options, const VerifyOptions& verify);
 Status RunInspect(const CommonOptions& options);
+Status RunLuks(const CommonOptions& options, const LuksOptions& luks);
 
 }  // namespace petera::client
 

@@ -4,23 +4,13 @@
 //
 // Every target is validated before anything is encrypted: PEM files offline,
 // hosts online (concurrently). One failure and nothing is written.
-#include <optional>
+#include "encrypt_targets.h"
 
 #include "chain_fetch.h"
 #include "commands.h"
 #include "petera/envelope.h"
-#include "target.h"
 
 namespace petera::client {
-namespace {
-
-// The targets in command-line order; online ones are filled in later.
-struct PlannedTargets {
-  std::vector<Target> targets;
-  std::vector<std::optional<EncryptionTarget>> resolved;
-  std::vector<Address> online;
-  std::vector<size_t> online_index;  // position of each online target
-};
 
 Result<PlannedTargets> ParseTargets(const std::vector<std::string>& texts, size_t threshold) {
   if (texts.empty()) return Error(ErrorCategory::kUsage, "encrypt needs at least one TARGET");
@@ -58,7 +48,18 @@ Status LoadFiles(const Anchor& anchor, const Reporter& reporter, PlannedTargets&
   return OkStatus();
 }
 
-}  // namespace
+Result<std::vector<EncryptionTarget>> ResolveOnlineTargets(const Anchor& anchor,
+                                                           PlannedTargets& planned,
+                                                           const ClientSettings& settings) {
+  PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, planned.online, settings));
+  for (size_t k = 0; k < fetched.size(); ++k) {
+    planned.resolved[planned.online_index[k]] =
+        EncryptionTarget{std::move(fetched[k].chain), std::move(fetched[k].address)};
+  }
+  std::vector<EncryptionTarget> targets;
+  for (auto& resolved : planned.resolved) targets.push_back(std::move(*resolved));
+  return targets;
+}
 
 Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& texts,
                   size_t threshold) {
@@ -70,13 +71,7 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
   PETERA_ASSIGN_OR_RETURN(SecretBytes plaintext,
                           ReadStdinSecret(kMaxPayloadBytes, "the input to encrypt"));
   ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
-  PETERA_ASSIGN_OR_RETURN(auto fetched, FetchChains(anchor, planned.online, settings));
-  for (size_t k = 0; k < fetched.size(); ++k) {
-    planned.resolved[planned.online_index[k]] =
-        EncryptionTarget{std::move(fetched[k].chain), std::move(fetched[k].address)};
-  }
-  std::vector<EncryptionTarget> targets;
-  for (auto& resolved : planned.resolved) targets.push_back(std::move(*resolved));
+  PETERA_ASSIGN_OR_RETURN(auto targets, ResolveOnlineTargets(anchor, planned, settings));
   PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets, threshold));
   plaintext.Clear();
   if (envelope.empty() || envelope.back() != '\n') envelope += '\n';

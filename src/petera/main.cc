@@ -24,6 +24,7 @@
 namespace {
 
 using petera::client::CommonOptions;
+using petera::client::LuksOptions;
 using petera::client::VerifyOptions;
 
 const char* const kMainUsage =
@@ -39,6 +40,16 @@ const std::map<std::string, std::string>& CommandUsages() {
       {"verify",
        "petera [OPTIONS] ANCHOR.pem verify [--tls | --encryption] [--name HOST] CHAIN.pem"},
       {"inspect", "petera [OPTIONS] [ANCHOR.pem] inspect < secret.jwe"},
+      {"luks", "petera [OPTIONS] [ANCHOR.pem] luks ACTION -d DEVICE ..."},
+      {"bind",
+       "petera [OPTIONS] ANCHOR.pem luks bind -d DEVICE [--threshold T] [--key-file FILE] "
+       "TARGET..."},
+      {"list", "petera luks list -d DEVICE"},
+      {"unbind", "petera luks unbind -d DEVICE -s SLOT"},
+      {"pass", "petera [OPTIONS] [ANCHOR.pem] luks pass -d DEVICE [-s SLOT] > passphrase"},
+      {"unlock", "petera [OPTIONS] [ANCHOR.pem] luks unlock -d DEVICE [-s SLOT] NAME"},
+      {"rebind",
+       "petera [OPTIONS] [ANCHOR.pem] luks rebind -d DEVICE -s SLOT [--threshold T] [TARGET...]"},
   };
   return kUsages;
 }
@@ -73,6 +84,8 @@ const char* const kExamples =
     "  Check a saved certificate, list an envelope's servers:\n"
     "    petera anchor.pem verify keys.pem\n"
     "    petera inspect < key.jwe\n"
+    "  Bind a LUKS2 volume so that it opens while the servers can be reached:\n"
+    "    petera /etc/petera/anchor.pem luks bind -d /dev/sda2 s1.example.net s2.example.net\n"
     "\n"
     "Exit status: 0 success, 1 internal error, 2 usage or input too large, 3 not trusted,\n"
     "4 server unreachable or timed out, 5 server answered wrongly or refused,\n"
@@ -81,6 +94,7 @@ const char* const kExamples =
 struct Parsed {
   CommonOptions common;
   VerifyOptions verify;
+  LuksOptions luks;
   std::string command;
   std::string host;
   std::vector<std::string> targets;
@@ -92,6 +106,78 @@ struct Parsed {
 const char* const kGlobalNote =
     "\n\nGlobal options (--timeout SECONDS, --crl FILE, -v) may come before or after\n"
     "the command; see petera --help.";
+
+void AddLuksCommands(CLI::App& app, Parsed& p) {
+  auto* luks = app.add_subcommand(
+      "luks", "Bind a LUKS2 volume's keyslot to Petera servers, and unlock it with them");
+  luks->require_subcommand(1);
+  luks->footer(
+      "A bound keyslot has a random 256-bit passphrase, stored encrypted to the servers in a\n"
+      "LUKS2 token of type petera (with the anchor's path), so that pass, unlock, the\n"
+      "cryptsetup token plugin and boot need no arguments. See docs/luks.md.\n\n"
+      "Examples:\n"
+      "  petera /etc/petera/anchor.pem luks bind -d /dev/sda2 s1.example.net s2.pem\n"
+      "  petera luks list -d /dev/sda2\n"
+      "  petera luks pass -d /dev/sda2 | cryptsetup open --test-passphrase --key-file - /dev/sda2\n"
+      "  petera luks rebind -d /dev/sda2 -s 1\n"
+      "  petera luks unbind -d /dev/sda2 -s 1" +
+      std::string(kGlobalNote));
+  auto device = [&](CLI::App* sub) {
+    sub->add_option("-d,--device", p.luks.device, "The LUKS2 volume (block device or image file)")
+        ->type_name("DEVICE")
+        ->required();
+  };
+  auto slot = [&](CLI::App* sub, bool required) {
+    auto* option = sub->add_option("-s,--slot", p.luks.slot, "Keyslot number (see luks list)")
+                       ->type_name("SLOT")
+                       ->check(CLI::Range(0, 31));
+    if (required) option->required();
+  };
+  auto threshold = [&](CLI::App* sub) {
+    sub->add_option("--threshold", p.luks.threshold,
+                    "How many of the TARGETs unlocking needs (default 1)")
+        ->type_name("T")
+        ->check(CLI::Range(size_t{1}, petera::kMaxRecipients));
+  };
+  auto* bind = luks->add_subcommand(
+      "bind", "Add a keyslot with a random passphrase, encrypted to every TARGET (all must be "
+              "reachable and trusted; nothing is written otherwise)");
+  device(bind);
+  threshold(bind);
+  bind->add_option("--key-file", p.luks.key_file,
+                   "An existing passphrase of the volume, from this file (- for stdin); "
+                   "asked on the terminal otherwise")
+      ->type_name("FILE");
+  bind->add_option("TARGET", p.luks.targets,
+                   "A server (name[:port], [IPv6]:port), contacted now, or a PEM file "
+                   "written by fetch, used offline")
+      ->required();
+  auto* list = luks->add_subcommand(
+      "list", "One line per Petera token: keyslots, threshold, servers, certificates");
+  device(list);
+  auto* unbind = luks->add_subcommand(
+      "unbind", "Remove a bound keyslot and its token (never the volume's last keyslot)");
+  device(unbind);
+  slot(unbind, true);
+  auto* pass = luks->add_subcommand(
+      "pass", "Recover a bound keyslot's passphrase and print it (no newline)");
+  device(pass);
+  slot(pass, false);
+  auto* unlock = luks->add_subcommand(
+      "unlock", "Recover a bound keyslot's passphrase and open the volume as /dev/mapper/NAME");
+  device(unlock);
+  slot(unlock, false);
+  unlock->add_option("NAME", p.luks.name, "The device-mapper name")->required();
+  auto* rebind = luks->add_subcommand(
+      "rebind", "Encrypt a bound keyslot's passphrase again, to the servers' current "
+                "certificates (or to new TARGETs); the old token goes only once the new one "
+                "is written");
+  device(rebind);
+  slot(rebind, true);
+  threshold(rebind);
+  rebind->add_option("TARGET", p.luks.targets,
+                     "Servers or PEM files (default: the servers the keyslot is bound to)");
+}
 
 void AddCommands(CLI::App& app, Parsed& p) {
   auto* fetch = app.add_subcommand("fetch", "Fetch a server's encryption certificate chain, "
@@ -154,13 +240,15 @@ void AddCommands(CLI::App& app, Parsed& p) {
   auto* inspect = app.add_subcommand(
       "inspect", "List an envelope's recipients without network access");
   inspect->footer(std::string("Example:\n  petera anchor.pem inspect < key.jwe") + kGlobalNote);
+  AddLuksCommands(app, p);
 }
 
 void AddGlobalOptions(CLI::App& app, Parsed& p) {
   app.add_option("--timeout", p.common.timeout_seconds,
                  "Seconds allowed per server for connecting and the requests (default 10)")
       ->type_name("SECONDS")
-      ->check(CLI::Range(1u, 3600u));
+      ->check(CLI::Range(1u, 3600u))
+      ->each([&p](const std::string&) { p.common.timeout_given = true; });
   app.add_option("--crl", p.common.crls,
                  "CRL file (PEM) to check revocation against; repeatable")
       ->type_name("FILE");
@@ -174,6 +262,7 @@ petera::Status Run(const Parsed& p) {
   if (p.command == "encrypt") return RunEncrypt(p.common, p.targets, p.threshold);
   if (p.command == "decrypt") return RunDecrypt(p.common, p.hosts);
   if (p.command == "verify") return RunVerify(p.common, p.verify);
+  if (p.command == "luks") return RunLuks(p.common, p.luks);
   return RunInspect(p.common);
 }
 
@@ -204,7 +293,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto split = petera::client::SplitAnchor(args);
   if (!split.has_command && !AsksForHelp(args)) {
-    return Fail("no command given (fetch, encrypt, decrypt, verify or inspect; see petera --help)");
+    return Fail(
+        "no command given (fetch, encrypt, decrypt, verify, inspect or luks; see petera --help)");
   }
   Parsed parsed;
   if (split.anchor) parsed.common.anchor = *split.anchor;
@@ -223,7 +313,14 @@ int Main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     return Fail(std::string(e.what()) + " (see petera --help)");
   }
-  parsed.command = app.get_subcommands().front()->get_name();
+  const CLI::App* command = app.get_subcommands().front();
+  parsed.command = command->get_name();
+  if (parsed.command == "luks") {
+    const CLI::App* action = command->get_subcommands().front();
+    parsed.luks.action = action->get_name();
+    const CLI::Option* threshold = action->get_option_no_throw("--threshold");
+    parsed.luks.threshold_given = threshold != nullptr && threshold->count() > 0;
+  }
   auto status = Run(parsed);
   if (status.ok()) return 0;
   petera::client::Reporter(false).Line(status.error().message());

@@ -1,0 +1,151 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+//
+// libcryptsetup-token-petera.so: libcryptsetup's external token plugin for
+// tokens of type "petera" (luks_token.h). With it installed where
+// libcryptsetup looks for plugins, `cryptsetup open`, systemd-cryptsetup
+// and `cryptsetup luksDump` handle Petera-bound keyslots themselves: open
+// recovers the keyslot's passphrase from the servers exactly as
+// `petera luks pass` does (anchor and CRLs from the token, every chain
+// validated, the servers asked at once, each within the token's timeout).
+//
+// Everything here runs inside another program, often as root at boot: the
+// token is validated before use, nothing is printed but through
+// libcryptsetup's log (and petera's one line per failed server on stderr,
+// as the client prints it), and no exception or secret escapes.
+#include <libcryptsetup.h>
+#include <openssl/crypto.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "cli_io.h"
+#include "decryption.h"
+#include "petera/envelope.h"
+#include "petera/luks_token.h"
+#include "petera/pem.h"
+
+#define PETERA_TOKEN_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using petera::ErrorCategory;
+
+void Log(crypt_device* cd, int level, const std::string& text) {
+  crypt_log(cd, level, (text + "\n").c_str());
+}
+
+// libcryptsetup tries the next token only after -ENOENT, -EPERM, -EAGAIN
+// or -ENOANO; any other error ends its search. Servers out of reach are
+// "hardware not present" (-EAGAIN, which systemd-cryptsetup also reads so);
+// anything else makes this token unusable (-ENOENT).
+int ErrnoOf(ErrorCategory category) {
+  return category == ErrorCategory::kNetwork ? -EAGAIN : -ENOENT;
+}
+
+petera::Result<petera::LuksToken> ReadToken(crypt_device* cd, int token) {
+  const char* json = nullptr;
+  int r = crypt_token_json_get(cd, token, &json);
+  if (r < 0 || json == nullptr) {
+    return petera::Error(ErrorCategory::kCorrupt, "cannot read token " + std::to_string(token));
+  }
+  return petera::ParseLuksToken(json);
+}
+
+petera::Result<petera::SecretBytes> Recover(crypt_device* cd, int token) {
+  PETERA_ASSIGN_OR_RETURN(petera::LuksToken parsed, ReadToken(cd, token));
+  PETERA_ASSIGN_OR_RETURN(petera::Anchor anchor, petera::Anchor::Load(parsed.anchor));
+  for (const auto& crl : parsed.crls) PETERA_TRY(anchor.AddCrlFile(crl));
+  PETERA_ASSIGN_OR_RETURN(petera::Envelope envelope, petera::ParseEnvelope(parsed.envelope));
+  petera::client::Reporter reporter(false);
+  return petera::client::DecryptEnvelope(anchor, envelope, {},
+                                         std::chrono::seconds(parsed.timeout_seconds), reporter);
+}
+
+int Open(crypt_device* cd, int token, char** buffer, size_t* buffer_len) {
+  auto passphrase = Recover(cd, token);
+  if (!passphrase.ok()) {
+    Log(cd, CRYPT_LOG_ERROR, "petera token " + std::to_string(token) + ": " +
+                                 passphrase.error().message());
+    return ErrnoOf(passphrase.error().category());
+  }
+  char* out = static_cast<char*>(std::malloc(passphrase->size()));
+  if (out == nullptr) return -ENOMEM;
+  std::memcpy(out, passphrase->secret_view().data(), passphrase->size());
+  *buffer = out;
+  *buffer_len = passphrase->size();
+  return 0;
+}
+
+}  // namespace
+
+PETERA_TOKEN_EXPORT const char* cryptsetup_token_version(void) { return PETERA_VERSION; }
+
+PETERA_TOKEN_EXPORT int cryptsetup_token_open(crypt_device* cd, int token, char** buffer,
+                                              size_t* buffer_len, void* /*usrptr*/) {
+  try {
+    return Open(cd, token, buffer, buffer_len);
+  } catch (...) {
+    return -EINVAL;
+  }
+}
+
+// Petera tokens have no PIN: with one given, open as without.
+PETERA_TOKEN_EXPORT int cryptsetup_token_open_pin(crypt_device* cd, int token,
+                                                  const char* /*pin*/, size_t /*pin_size*/,
+                                                  char** buffer, size_t* buffer_len,
+                                                  void* usrptr) {
+  return cryptsetup_token_open(cd, token, buffer, buffer_len, usrptr);
+}
+
+PETERA_TOKEN_EXPORT void cryptsetup_token_buffer_free(void* buffer, size_t buffer_len) {
+  OPENSSL_cleanse(buffer, buffer_len);
+  std::free(buffer);
+}
+
+PETERA_TOKEN_EXPORT int cryptsetup_token_validate(crypt_device* cd, const char* json) {
+  try {
+    auto parsed = petera::ParseLuksToken(json == nullptr ? "" : json);
+    if (!parsed.ok()) {
+      Log(cd, CRYPT_LOG_ERROR, parsed.error().message());
+      return -EINVAL;
+    }
+    auto envelope = petera::ParseEnvelope(parsed->envelope);
+    if (!envelope.ok()) {
+      Log(cd, CRYPT_LOG_ERROR, "petera token: " + envelope.error().message());
+      return -EINVAL;
+    }
+    return 0;
+  } catch (...) {
+    return -EINVAL;
+  }
+}
+
+// Lines in luksDump's own layout, under the token's "N: petera" line.
+PETERA_TOKEN_EXPORT void cryptsetup_token_dump(crypt_device* cd, const char* json) {
+  try {
+    auto parsed = petera::ParseLuksToken(json == nullptr ? "" : json);
+    if (!parsed.ok()) {
+      Log(cd, CRYPT_LOG_NORMAL, "\t" + parsed.error().message());
+      return;
+    }
+    Log(cd, CRYPT_LOG_NORMAL, "\tAnchor:     " + parsed->anchor);
+    for (const auto& crl : parsed->crls) Log(cd, CRYPT_LOG_NORMAL, "\tCRL:        " + crl);
+    Log(cd, CRYPT_LOG_NORMAL, "\tTimeout:    " + std::to_string(parsed->timeout_seconds) + " s");
+    auto envelope = petera::ParseEnvelope(parsed->envelope);
+    if (!envelope.ok()) {
+      Log(cd, CRYPT_LOG_NORMAL, "\t" + envelope.error().message());
+      return;
+    }
+    Log(cd, CRYPT_LOG_NORMAL, "\tThreshold:  " + std::to_string(envelope->threshold) + " of " +
+                                  std::to_string(envelope->recipients.size()));
+    for (const auto& recipient : envelope->recipients) {
+      X509* leaf = recipient.chain.front().get();
+      Log(cd, CRYPT_LOG_NORMAL, "\tServer:     " + recipient.address.ToString() + " (" +
+                                    petera::SubjectName(leaf) + ", until " +
+                                    petera::NotAfterDate(leaf) + ")");
+    }
+  } catch (...) {
+  }
+}
