@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages Petera needs to build, test, run the demo
 # and run the benchmarks. Installs only what is missing; safe to run again.
 #
-#   scripts/install-deps.sh            build, tests, demo, benchmarks
-#   scripts/install-deps.sh --tang     also Tang and Clevis, for side-by-side benchmarks
+#   scripts/install-deps.sh            build, tests, demo, benchmarks, Clevis pin
+#   scripts/install-deps.sh --tang     also Tang, for side-by-side benchmarks
 set -euo pipefail
 
 packages=(
@@ -16,11 +16,13 @@ packages=(
   clang libclang-rt-14-dev
   # tests and demo
   openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps
+  # the Clevis pin and its tests (pwmake and jq are what 'clevis luks' runs)
+  clevis clevis-luks jose libpwquality-tools jq
   # benchmarks
   wrk hyperfine gnuplot-nox
 )
 if [[ "${1:-}" == "--tang" ]]; then
-  packages+=(tang clevis jose)
+  packages+=(tang)
 elif [[ $# -gt 0 ]]; then
   echo "usage: $0 [--tang]" >&2
   exit 2
