@@ -33,6 +33,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -170,21 +171,36 @@ size_t ContentLength(std::string_view head) {
   return 0;
 }
 
-// Reads one response; returns its status, or 0 when the connection failed.
-unsigned ReadResponse(Connection& conn) {
+// Whether a response header says "Connection: close" (names and the
+// value in any case).
+bool SaysClose(std::string_view head) {
+  std::string lower(head);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("\r\nconnection: close") != std::string::npos ||
+         lower.find("\r\nconnection:close") != std::string::npos;
+}
+
+struct Response {
+  unsigned status = 0;  // 0 when the connection failed
+  bool close = false;   // the server closes the connection after it
+};
+
+Response ReadResponse(Connection& conn) {
   std::string buffer;
   size_t header_end = std::string::npos;
   while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-    if (buffer.size() > kMaxResponseBytes || !conn.ReadSome(buffer)) return 0;
+    if (buffer.size() > kMaxResponseBytes || !conn.ReadSome(buffer)) return {};
   }
   unsigned status = 0;
-  if (std::sscanf(buffer.c_str(), "HTTP/1.%*d %u", &status) != 1) return 0;
-  size_t need = header_end + 4 + ContentLength(std::string_view(buffer).substr(0, header_end + 2));
-  if (need > kMaxResponseBytes) return 0;
+  if (std::sscanf(buffer.c_str(), "HTTP/1.%*d %u", &status) != 1) return {};
+  std::string_view head = std::string_view(buffer).substr(0, header_end + 2);
+  size_t need = header_end + 4 + ContentLength(head);
+  if (need > kMaxResponseBytes) return {};
+  bool close = SaysClose(head);
   while (buffer.size() < need) {
-    if (!conn.ReadSome(buffer)) return 0;
+    if (!conn.ReadSome(buffer)) return {};
   }
-  return status;
+  return {status, close};
 }
 
 std::vector<std::string> BuildRequests(const Options& options, bool close) {
@@ -250,15 +266,17 @@ void Worker(Shared& shared, size_t index, WorkerStats& stats) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));  // refused: do not spin
       continue;
     }
-    unsigned status = conn.WriteAll(request) ? ReadResponse(conn) : 0;
+    Response response = conn.WriteAll(request) ? ReadResponse(conn) : Response{};
     auto end = Clock::now();
-    if (status != 200) {
+    if (response.status != 200) {
       conn.Close();
-      RecordFailure(stats, status);
+      RecordFailure(stats, response.status);
       continue;
     }
     if (conn.resumed()) ++stats.resumed;
-    if (options.mode != Mode::kKeepAlive) {
+    // A graceful close (--max-requests-per-connection) is no failure: the
+    // next request opens a new connection.
+    if (options.mode != Mode::kKeepAlive || response.close) {
       if (options.mode == Mode::kResume) session = conn.TakeSession();
       conn.Close();
     }
@@ -322,7 +340,7 @@ int RunIdle(Shared& shared) {
     auto conn = std::make_unique<Connection>();
     bool ok = conn->Open(options, shared.ctx, nullptr) &&
               conn->WriteAll(shared.requests[i % shared.requests.size()]) &&
-              ReadResponse(*conn) == 200;
+              ReadResponse(*conn).status == 200;
     if (!ok) {
       ++errors;
       continue;

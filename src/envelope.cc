@@ -461,6 +461,18 @@ Result<Envelope> ParseEnvelope(std::string_view text) {
   }
   auto doc = ParseJsonObject(text, "envelope", 6);
   if (!doc.ok()) return Corrupt(doc.error().message());
+  // The flattened serialization (RFC 7516 7.2.2), what JOSE libraries such
+  // as jwcrypto write for one recipient, is that recipient's array of one.
+  if (!doc->contains("recipients") && (doc->contains("header") || doc->contains("encrypted_key"))) {
+    nlohmann::json recipient = nlohmann::json::object();
+    for (const char* key : {"header", "encrypted_key"}) {
+      if (auto it = doc->find(key); it != doc->end()) {
+        recipient[key] = std::move(*it);
+        doc->erase(key);
+      }
+    }
+    (*doc)["recipients"] = nlohmann::json::array({std::move(recipient)});
+  }
   for (const auto& [key, value] : doc->items()) {
     if (key != "protected" && key != "recipients" && key != "iv" && key != "ciphertext" &&
         key != "tag") {

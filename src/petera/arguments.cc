@@ -18,7 +18,8 @@ bool TakesValue(const std::string& arg) { return arg == "--timeout" || arg == "-
 // Options of one command (encrypt's, verify's), alone or as --name=value.
 bool IsCommandOption(const std::string& arg) {
   std::string name = arg.substr(0, arg.find('='));
-  return name == "--threshold" || name == "--name" || name == "--tls" || name == "--encryption";
+  return name == "--threshold" || name == "--name" || name == "--tls" || name == "--encryption" ||
+         name == "--allow-empty";
 }
 
 bool CommandOptionTakesValue(const std::string& arg) {

@@ -50,8 +50,9 @@ Result<Anchor> LoadAnchor(const CommonOptions& options);
 
 Status RunFetch(const CommonOptions& options, const std::string& host);
 // `threshold`: how many of the targets decryption needs (1 to their number).
+// Empty input is refused unless `allow_empty`.
 Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& targets,
-                  size_t threshold);
+                  size_t threshold, bool allow_empty);
 Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& hosts);
 Status RunVerify(const CommonOptions& options, const VerifyOptions& verify);
 Status RunInspect(const CommonOptions& options);

@@ -62,7 +62,7 @@ Result<std::vector<EncryptionTarget>> ResolveOnlineTargets(const Anchor& anchor,
 }
 
 Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& texts,
-                  size_t threshold) {
+                  size_t threshold, bool allow_empty) {
   PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(texts, threshold));
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
   Reporter reporter(options.verbose);
@@ -70,6 +70,11 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
   // The whole input, bounded, before a single packet goes out.
   PETERA_ASSIGN_OR_RETURN(SecretBytes plaintext,
                           ReadStdinSecret(kMaxPayloadBytes, "the input to encrypt"));
+  if (plaintext.empty() && !allow_empty) {
+    return Error(ErrorCategory::kUsage,
+                 "the input to encrypt is empty (an empty key is a mistake, often a failed "
+                 "command before the pipe); give --allow-empty to encrypt it anyway");
+  }
   ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
   PETERA_ASSIGN_OR_RETURN(auto targets, ResolveOnlineTargets(anchor, planned, settings));
   PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets, threshold));

@@ -99,6 +99,7 @@ struct Parsed {
   std::string host;
   std::vector<std::string> targets;
   size_t threshold = 1;
+  bool allow_empty = false;
   std::vector<std::string> hosts;
 };
 
@@ -199,6 +200,8 @@ void AddCommands(CLI::App& app, Parsed& p) {
                    "With T > 1 each TARGET gets a share of the key, and any T shares give it back")
       ->type_name("T")
       ->check(CLI::Range(size_t{1}, petera::kMaxRecipients));
+  encrypt->add_flag("--allow-empty", p.allow_empty,
+                    "Encrypt empty input too (refused by default: an empty key is a mistake)");
   encrypt->footer(
       "Examples:\n"
       "  petera anchor.pem encrypt s1.example.net s2.example.net:5701 < key > key.jwe\n"
@@ -259,7 +262,7 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
 petera::Status Run(const Parsed& p) {
   using namespace petera::client;
   if (p.command == "fetch") return RunFetch(p.common, p.host);
-  if (p.command == "encrypt") return RunEncrypt(p.common, p.targets, p.threshold);
+  if (p.command == "encrypt") return RunEncrypt(p.common, p.targets, p.threshold, p.allow_empty);
   if (p.command == "decrypt") return RunDecrypt(p.common, p.hosts);
   if (p.command == "verify") return RunVerify(p.common, p.verify);
   if (p.command == "luks") return RunLuks(p.common, p.luks);

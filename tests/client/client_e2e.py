@@ -171,6 +171,9 @@ class ClientTestCase(unittest.TestCase):
         return proc.stdout
 
     def encrypt(self, *targets, data=b"secret", args=()):
+        # Empty input round-trips too, when asked for explicitly.
+        if not data:
+            args = tuple(args) + ("--allow-empty",)
         return self.assertOk(petera(*args, anchor(), "encrypt", *targets, stdin=data))
 
     def decrypt(self, envelope, *hosts, args=()):
@@ -478,6 +481,16 @@ class EncryptRefusals(ClientTestCase):
         proc = petera(anchor(), "encrypt", *targets, stdin=b"never written")
         self.assertFailed(proc, code, *needles)
         return proc
+
+    def test_empty_input_is_refused_before_any_request_unless_allowed(self):
+        fetches = self.good.log.count("GET /v1/chain")
+        proc = petera(anchor(), "encrypt", self.good.address, stdin=b"")
+        self.assertFailed(proc, EXIT_USAGE, "the input to encrypt is empty", "--allow-empty")
+        self.assertEqual(len(stderr_lines(proc)), 1)
+        self.assertEqual(self.good.log.count("GET /v1/chain"), fetches, "a request was sent")
+        envelope = self.assertOk(petera(anchor(), "encrypt", "--allow-empty", self.good.address,
+                                        stdin=b""))
+        self.assertEqual(self.assertOk(petera(anchor(), "decrypt", stdin=envelope)), b"")
 
     def test_target_that_is_down(self):
         down = "127.0.0.1:%d" % peterah.free_port()

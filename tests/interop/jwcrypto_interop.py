@@ -228,10 +228,11 @@ def binding(header):
 
 
 def jwcrypto_encrypt(data, kinds, server="localhost:5700", protected_overrides=None,
-                     header_overrides=None):
+                     header_overrides=None, flattened=False):
     """A JWE with Petera's fields: the protected header is PROTECTED plus the
     bindings of the recipient headers, then `protected_overrides` (a None
-    value removes a member)."""
+    value removes a member). One recipient is written as jwcrypto writes it
+    (flattened) with `flattened`, else in the General serialization."""
     headers = []
     for kind in kinds:
         header = {"alg": ALG[kind], "kid": PKI.kid(kind), "x5c": PKI.x5c(kind),
@@ -247,6 +248,8 @@ def jwcrypto_encrypt(data, kinds, server="localhost:5700", protected_overrides=N
     token = jwe.JWE(data, protected=json.dumps(protected))
     for kind, header in zip(kinds, headers):
         token.add_recipient(PKI.public_jwk(kind), header=json.dumps(header))
+    if flattened:
+        return token.serialize(compact=False).encode("utf-8")
     return flattened_to_general(token.serialize(compact=False)).encode("utf-8")
 
 
@@ -373,6 +376,20 @@ class JwcryptoToPetera(unittest.TestCase):
         envelope = jwcrypto_encrypt(b"data", ["p256"],
                                     protected_overrides={"enc": "A128GCM"})
         self.assertIn("A256GCM", self.assert_petera_refuses(envelope, "p256"))
+
+    def test_petera_decrypts_jwcryptos_flattened_serialization_as_written(self):
+        for kind in KEY_TYPES:
+            with self.subTest(kind=kind):
+                data = os.urandom(100)
+                envelope = jwcrypto_encrypt(data, [kind], flattened=True)
+                doc = json.loads(envelope)
+                self.assertNotIn("recipients", doc)
+                self.assertIn("encrypted_key", doc)
+                self.assert_petera_decrypts(envelope, kind, data)
+        # Flattened members beside a recipients array: refused.
+        doc = json.loads(jwcrypto_encrypt(b"x", ["p256"]))
+        doc["header"] = doc["recipients"][0]["header"]
+        self.assert_petera_refuses(json.dumps(doc).encode(), "p256")
 
     def test_petera_refuses_a_jwe_whose_key_commitment_does_not_match(self):
         # jwcrypto draws the content key itself, so any commitment written
