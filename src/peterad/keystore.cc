@@ -69,18 +69,21 @@ Result<std::string> ReadOpenFile(int fd, const struct stat& st, const std::strin
   return text;
 }
 
-// Reads a file meant to hold a private key through one descriptor, so that
-// the permission check (fstat) and the contents are of the same file. The
-// permissions matter when the file does hold a key.
-Result<PemContents> LoadKeyFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+// Reads and parses a PEM file through one descriptor, so that the checks
+// (fstat) and the contents are of the same file. O_NONBLOCK: a FIFO or a
+// device put in place of a file must not hang start or a reload in open();
+// it is refused as not a regular file right after (O_NONBLOCK changes
+// nothing for a regular file). Symbolic links are followed, as Kubernetes
+// mounts Secrets through them; the checks apply to the target.
+Result<PemContents> LoadRegularPemFile(const std::string& path, struct stat& st) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     return Refuse(path + ": cannot open: " + std::strerror(errno));
   }
-  struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return Refuse(path + ": not a regular file");
+    return Refuse(path + ": not a regular file (a FIFO, device or directory cannot hold keys "
+                         "or certificates); put a PEM file there");
   }
   auto contents = ReadOpenFile(fd, st, path);
   close(fd);
@@ -89,7 +92,14 @@ Result<PemContents> LoadKeyFile(const std::string& path) {
   auto parsed = ParsePem(text, path);
   Wipe(text);
   if (!parsed.ok()) return Refuse(parsed.error().message() + "; fix or replace the file");
-  if (!parsed->private_keys.empty()) {
+  return parsed;
+}
+
+// A file meant to hold a private key: its permissions matter when it does.
+Result<PemContents> LoadKeyFile(const std::string& path) {
+  struct stat st {};
+  PETERA_ASSIGN_OR_RETURN(PemContents parsed, LoadRegularPemFile(path, st));
+  if (!parsed.private_keys.empty()) {
     PETERA_TRY(CheckKeyFilePermissions(path, st.st_mode, st.st_uid, geteuid()));
   }
   return parsed;
@@ -143,6 +153,7 @@ Result<std::vector<std::string>> ListDirectory(const std::string& dir,
     return Refuse(dir + ": not a directory (DECRYPT.d/ must be a directory of "
                         "PEM files, each a certificate and its private key)");
   }
+  PETERA_TRY(CheckKeyDirectoryPermissions(dir));
   std::vector<std::string> files;
   std::filesystem::directory_iterator it(dir, ec);
   for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
@@ -176,6 +187,21 @@ Status CheckKeyFilePermissions(const std::string& path, unsigned st_mode,
   if (st_uid != 0 && st_uid != euid) {
     return Refuse(path + " holds a private key and belongs to another user (" +
                   UserName(st_uid) + "); run: chown " + UserName(euid) + " " + path);
+  }
+  return OkStatus();
+}
+
+Status CheckKeyDirectoryPermissions(const std::string& dir) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) return Refuse(dir + ": " + std::strerror(errno));
+  // Whoever may write the directory may swap a key file, or add one for a
+  // key of their own. With the sticky bit (a Kubernetes Secret volume's
+  // mode) others may add files but not rename or remove ours, and a file
+  // they add is refused as belonging to another user.
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return Refuse(dir + " holds private keys and is writable by " +
+                  ((st.st_mode & S_IWOTH) != 0 ? "other users" : "its group") +
+                  ", who could replace them; run: chmod go-w " + dir);
   }
   return OkStatus();
 }
@@ -262,11 +288,8 @@ class KeyStoreLoader {
 
   Status LoadEncrypt() {
     const std::string& path = paths_.encrypt;
-    auto loaded = LoadPemFile(path);
-    if (!loaded.ok()) {
-      return Refuse(loaded.error().message() + "; fix or replace the file");
-    }
-    PemContents& pem = loaded.value();
+    struct stat st {};
+    PETERA_ASSIGN_OR_RETURN(PemContents pem, LoadRegularPemFile(path, st));
     if (!pem.private_keys.empty()) {
       return Refuse(path + " contains a private key, which would be sent to every client: "
                            "remove the key block from it (the key belongs in a file in " +

@@ -90,6 +90,10 @@ class KeyStore {
   std::vector<std::string> notes_;
 };
 
+// Refuses a DECRYPT.d/ that its group or other users may write (unless its
+// sticky bit is set), naming the directory and the chmod that fixes it.
+Status CheckKeyDirectoryPermissions(const std::string& dir);
+
 // Refuses a private-key file that "other" may read or write, that its group
 // may write, or that belongs to a user other than root or the one running
 // peterad. `st_mode`/`st_uid` come from fstat on the opened file. The message

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -395,6 +396,64 @@ TEST_F(KeyStoreTest, ExpiredTlsCertificateIsALoudWarningNotARefusal) {
   ASSERT_TRUE(store.ok()) << store.error().message();
   EXPECT_TRUE(Contains(store.value()->warnings(), "TLS certificate"));
   EXPECT_TRUE(Contains(store.value()->warnings(), "EXPIRED on 2045-01-01"));
+}
+
+// A FIFO in place of a file used to hang open() at start and on reload.
+// Each case below would block forever on the old code (ctest's timeout).
+TEST_F(KeyStoreTest, RefusesAFifoInPlaceOfEncryptPemAtOnce) {
+  ASSERT_EQ(unlink(encrypt_.c_str()), 0);
+  ASSERT_EQ(mkfifo(encrypt_.c_str(), 0644), 0);
+  ExpectRefusal({encrypt_, "not a regular file", "put a PEM file there"});
+}
+
+TEST_F(KeyStoreTest, RefusesAFifoInPlaceOfTlsPemAtOnce) {
+  ASSERT_EQ(unlink(tls_.c_str()), 0);
+  ASSERT_EQ(mkfifo(tls_.c_str(), 0600), 0);
+  ExpectRefusal({tls_, "not a regular file"});
+}
+
+TEST_F(KeyStoreTest, SkipsAFifoOrADeviceInDecryptD) {
+  ASSERT_EQ(mkfifo((decrypt_ + "/fifo.pem").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("/dev/null", (decrypt_ + "/null.pem").c_str()), 0);
+  auto store = Load();
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  EXPECT_EQ(store.value()->key_count(), 2u);
+  EXPECT_TRUE(Contains(store.value()->notes(), "fifo.pem: skipped, not a regular file"));
+  EXPECT_TRUE(Contains(store.value()->notes(), "null.pem: skipped, not a regular file"));
+}
+
+TEST_F(KeyStoreTest, RefusesADecryptDirectoryOthersOrItsGroupMayWrite) {
+  ASSERT_EQ(chmod(decrypt_.c_str(), 0777), 0);
+  ExpectRefusal({decrypt_, "writable by other users", "chmod go-w " + decrypt_});
+  ASSERT_EQ(chmod(decrypt_.c_str(), 0770), 0);
+  ExpectRefusal({decrypt_, "writable by its group", "chmod go-w " + decrypt_});
+  ASSERT_EQ(chmod(decrypt_.c_str(), 0750), 0);
+  EXPECT_TRUE(Load().ok()) << "group read is fine";
+  // Sticky, as a Kubernetes Secret volume is: others cannot replace ours.
+  ASSERT_EQ(chmod(decrypt_.c_str(), 01777), 0);
+  EXPECT_TRUE(Load().ok()) << "sticky: others may add files but not replace ours";
+}
+
+// How Kubernetes mounts a Secret: each key a symlink through "..data" to
+// a hidden, timestamped directory.
+TEST_F(KeyStoreTest, LoadsAKubernetesStyleSymlinkedSecret) {
+  std::string dir = dir_.MakeDir("secret");
+  std::string stamped = dir + "/..2026_12_05_00_00_00.000000001";
+  ASSERT_EQ(mkdir(stamped.c_str(), 0755), 0);
+  WriteText(stamped + "/ec.pem", ReadText(Pki("s1/decrypt.d/ec.pem")), 0600);
+  WriteText(stamped + "/rsa.pem", ReadText(Pki("s1/decrypt.d/rsa.pem")), 0600);
+  ASSERT_EQ(symlink("..2026_12_05_00_00_00.000000001", (dir + "/..data").c_str()), 0);
+  ASSERT_EQ(symlink("..data/ec.pem", (dir + "/ec.pem").c_str()), 0);
+  ASSERT_EQ(symlink("..data/rsa.pem", (dir + "/rsa.pem").c_str()), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 01777), 0);
+  auto store = KeyStore::Load(KeyStorePaths{tls_, encrypt_, dir}, Utc(2030, 1, 1));
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  EXPECT_EQ(store.value()->key_count(), 2u);
+  // The permission check applies to the file the link leads to.
+  ASSERT_EQ(chmod((stamped + "/ec.pem").c_str(), 0644), 0);
+  auto loose = KeyStore::Load(KeyStorePaths{tls_, encrypt_, dir}, Utc(2030, 1, 1));
+  ASSERT_FALSE(loose.ok());
+  EXPECT_NE(loose.error().message().find("readable by other users"), std::string::npos);
 }
 
 }  // namespace
