@@ -238,7 +238,9 @@ start_peterad() {
   local dir=$1 port=$2 logfile=$3 extra
   shift 3
   read -r -a extra <<<"${PETERAD_ARGS:-}"
-  "$PETERAD" --listen "127.0.0.1:$port" --log-level "$LOG_LEVEL" "${extra[@]}" "$@" "$dir/tls.pem" \
+  # Every load comes from 127.0.0.1: no per-client cap.
+  "$PETERAD" --listen "127.0.0.1:$port" --log-level "$LOG_LEVEL" --max-connections-per-client 0 \
+    "${extra[@]}" "$@" "$dir/tls.pem" \
     "$dir/encrypt-ec.pem" "$dir/decrypt.d" >"$logfile" 2>&1 9>&- &
   echo $!
 }

@@ -10,16 +10,18 @@
 #   clevis-tang    clevis luks pass | cryptsetup open --test-passphrase --key-file -
 #                  (Clevis 19 bound to a local tangd, socket-activated as
 #                  Debian runs it; Clevis also gives its keyslot a cheap PBKDF2)
-#   floor          cryptsetup open --test-passphrase --key-file FILE on the
-#                  Petera keyslot: what is left once recovery costs nothing
+#   floor          cryptsetup open --test-passphrase --key-slot S --key-file
+#                  FILE on the Petera keyslot: what is left once recovery
+#                  costs nothing (the token path, too, tries only its keyslot)
 #   namespace      the private mount namespace the plugin runs in here, alone
 #
 #   bench/luks_unlock.sh [--runs N] [--build DIR]
 #
 # The plugin is not installed: as in the tests, cryptsetup runs in a private
-# mount namespace where the build's plugin is bind-mounted over
-# libcryptsetup's plugin directory; "namespace" measures that overhead so it
-# can be taken off. Needs scripts/install-deps.sh --tang (tang, clevis) and
+# mount namespace where the build's plugin, stripped of its debug
+# information as a package installs it, is bind-mounted over libcryptsetup's
+# plugin directory; "namespace" measures that overhead so it can be taken
+# off. Needs scripts/install-deps.sh --tang (tang, clevis) and
 # a build (default build/). Servers listen on 127.0.0.1 only. Every
 # measurement holds /tmp/petera-build.lock so that no build disturbs it.
 set -euo pipefail
@@ -89,15 +91,17 @@ done
 clevis luks bind -y -d "$WORK/clevis.img" -k "$WORK/initial.key" tang \
   "{\"url\":\"http://127.0.0.1:$TPORT\",\"thp\":\"$(tang-show-keys "$TPORT")\"}"
 "$PETERA" luks pass -d "$WORK/petera.img" >"$WORK/petera.pass"
+SLOT=$(cryptsetup luksDump --dump-json-metadata "$WORK/petera.img" |
+  /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print([t["keyslots"][0] for t in d["tokens"].values() if t["type"]=="petera"][0])')
 mkdir -p "$WORK/plugins"
-cp "$PLUGIN" "$WORK/plugins/"
+objcopy --strip-debug "$PLUGIN" "$WORK/plugins/$(basename "$PLUGIN")"
 
 ns() { echo "unshare -m sh -c 'mount --bind $WORK/plugins $PLUGIN_DIR && $1'"; }
 declare -A CMD=(
   [petera-plugin]=$(ns "cryptsetup open --test-passphrase --token-only $WORK/petera.img")
   [petera-pass]="$PETERA luks pass -d $WORK/petera.img | cryptsetup open --test-passphrase --key-file - $WORK/petera.img"
   [clevis-tang]="clevis luks pass -d $WORK/clevis.img -s 1 | cryptsetup open --test-passphrase --key-file - $WORK/clevis.img"
-  [floor]="cryptsetup open --test-passphrase --key-file $WORK/petera.pass $WORK/petera.img"
+  [floor]="cryptsetup open --test-passphrase --key-slot $SLOT --key-file $WORK/petera.pass $WORK/petera.img"
   [namespace]=$(ns "true")
 )
 # Every command must succeed before it is timed.

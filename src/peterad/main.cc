@@ -67,6 +67,7 @@ struct Options {
   std::vector<std::string> listen;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_connections = 4096;
+  size_t max_connections_per_client = 64;
   size_t max_requests_per_connection = 1000;
   double handshake_timeout = 10;
   double header_timeout = 10;
@@ -119,6 +120,12 @@ void AddOptions(CLI::App& app, Options& o) {
                  "Open connections beyond which new ones are closed at once")
       ->type_name("N")
       ->check(CLI::Range(size_t{1}, size_t{1000000}).description(""))
+      ->capture_default_str();
+  app.add_option("--max-connections-per-client", o.max_connections_per_client,
+                 "Open connections one client address may hold (0: no cap); clients behind "
+                 "one NAT address share it")
+      ->type_name("N")
+      ->check(CLI::Range(size_t{0}, size_t{1000000}).description(""))
       ->capture_default_str();
   app.add_option("--max-requests-per-connection", o.max_requests_per_connection,
                  "Requests after which a keep-alive connection is closed")
@@ -366,6 +373,7 @@ ServerOptions ToServerOptions(const Options& o) {
   s.idle_timeout = Millis(o.idle_timeout);
   s.write_timeout = Millis(o.write_timeout);
   s.max_connections = o.max_connections;
+  s.max_connections_per_client = o.max_connections_per_client;
   s.max_requests_per_connection = o.max_requests_per_connection;
   return s;
 }

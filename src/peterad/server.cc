@@ -41,6 +41,7 @@ bool RateLimit(std::atomic<int64_t>& last) {
 }
 
 std::atomic<int64_t> g_last_refusal_log{0};
+std::atomic<int64_t> g_last_client_refusal_log{0};
 std::atomic<int64_t> g_last_accept_error_log{0};
 
 }  // namespace
@@ -106,7 +107,8 @@ Server::Server(std::vector<net::io_context*> workers, ServerOptions options,
     : workers_(std::move(workers)),
       options_(options),
       state_(std::make_shared<CurrentState>(std::move(state))),
-      registry_(std::make_shared<Registry>(options.max_connections, workers_.size())) {}
+      registry_(std::make_shared<Registry>(options.max_connections,
+                                           options.max_connections_per_client, workers_.size())) {}
 
 Server::~Server() = default;
 
@@ -196,12 +198,17 @@ void Server::Serve(tcp::socket socket, size_t worker) {
   error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   std::string peer = ec ? std::string("(unknown)") : EndpointString(remote);
+  std::string client = ec ? peer : ClientKey(remote.address());
   if (registry_->Full()) {
     if (RateLimit(g_last_refusal_log)) {
       spdlog::warn("{}: refused, {} connections open (--max-connections)", peer,
                    options_.max_connections);
     }
     return;  // the socket closes here, at once
+  }
+  if (registry_->ClientFull(client)) {
+    LogClientRefusal(peer);
+    return;
   }
   // Hand the connection over when another worker serves fewer: the socket
   // moves to that worker's io_context, and from then on lives there alone.
@@ -233,7 +240,25 @@ void Server::Serve(tcp::socket socket, size_t worker) {
   }
   auto session = std::make_shared<Session>(std::move(stream).value(), state_,
                                            options_, registry_, std::move(peer));
-  if (registry_->Add(session, worker)) session->Start();
+  switch (registry_->Add(session, worker, client)) {
+    case Registry::Admission::kAdmitted:
+      session->Start();
+      break;
+    case Registry::Admission::kClientFull:
+      LogClientRefusal(peer);
+      break;
+    case Registry::Admission::kFull:
+    case Registry::Admission::kStopping:
+      break;
+  }
+}
+
+void Server::LogClientRefusal(const std::string& peer) const {
+  if (RateLimit(g_last_client_refusal_log)) {
+    spdlog::warn("{}: refused, this client address holds {} connections already "
+                 "(--max-connections-per-client)",
+                 peer, options_.max_connections_per_client);
+  }
 }
 
 Result<tcp::endpoint> ParseListenAddress(const std::string& text) {

@@ -45,6 +45,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30000};
   std::chrono::milliseconds write_timeout{10000};
   std::size_t max_connections = 4096;
+  // Open connections one client address may hold (0: no such cap), so that
+  // no single client can take every slot. Clients behind one NAT address
+  // share it.
+  std::size_t max_connections_per_client = 64;
   std::size_t header_limit = 8192;
   std::size_t body_limit = kMaxRecoveryBodyBytes;
   // The response to the last request a connection may make says
@@ -122,6 +126,8 @@ class Server {
   // full, else starts a session with the current state on the least loaded
   // worker.
   void Serve(boost::asio::ip::tcp::socket socket, std::size_t worker);
+  // One warning per interval at most: a flood must not flood the log too.
+  void LogClientRefusal(const std::string& peer) const;
 
   std::vector<boost::asio::io_context*> workers_;
   ServerOptions options_;

@@ -49,12 +49,24 @@ size_t Registry::LeastLoaded(size_t preferred) const {
   return best;
 }
 
-bool Registry::Add(const std::shared_ptr<Session>& session, size_t worker) {
+Registry::Admission Registry::Add(const std::shared_ptr<Session>& session, size_t worker,
+                                  const std::string& client) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ || sessions_.size() >= max_) return false;
-  sessions_.emplace(session.get(), Entry{session, worker});
+  if (stopping_) return Admission::kStopping;
+  if (sessions_.size() >= max_) return Admission::kFull;
+  size_t& mine = per_client_[client];
+  if (max_per_client_ != 0 && mine >= max_per_client_) return Admission::kClientFull;
+  ++mine;
+  sessions_.emplace(session.get(), Entry{session, worker, client});
   ++per_worker_[worker];
-  return true;
+  return Admission::kAdmitted;
+}
+
+bool Registry::ClientFull(const std::string& client) const {
+  if (max_per_client_ == 0) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = per_client_.find(client);
+  return it != per_client_.end() && it->second >= max_per_client_;
 }
 
 void Registry::Remove(const Session* session) {
@@ -62,7 +74,18 @@ void Registry::Remove(const Session* session) {
   auto it = sessions_.find(session);
   if (it == sessions_.end()) return;  // never added: refused when full
   --per_worker_[it->second.worker];
+  if (auto client = per_client_.find(it->second.client); client != per_client_.end()) {
+    if (--client->second == 0) per_client_.erase(client);
+  }
   sessions_.erase(it);
+}
+
+std::string ClientKey(const boost::asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .to_string();
+  }
+  return address.to_string();
 }
 
 void Registry::StopAll() {

@@ -27,18 +27,25 @@ namespace petera::peterad {
 
 class Session;
 
-// The open connections: bounds their number, counts them per I/O thread
-// (server.h) and reaches them on Stop().
+// The open connections: bounds their number, in all and per client
+// address, counts them per I/O thread (server.h) and reaches them on Stop().
 class Registry {
  public:
-  Registry(std::size_t max_connections, std::size_t workers)
-      : max_(max_connections), per_worker_(workers, 0) {}
+  // `max_per_client` 0: no cap per client address.
+  Registry(std::size_t max_connections, std::size_t max_per_client, std::size_t workers)
+      : max_(max_connections), max_per_client_(max_per_client), per_worker_(workers, 0) {}
+
+  enum class Admission { kAdmitted, kFull, kClientFull, kStopping };
 
   bool Full() const;
+  // Whether `client` holds its whole share of connections already.
+  bool ClientFull(const std::string& client) const;
   // The worker with the fewest open connections; `preferred` on a tie.
   std::size_t LeastLoaded(std::size_t preferred) const;
-  // False when full or stopping: the caller drops the session.
-  bool Add(const std::shared_ptr<Session>& session, std::size_t worker);
+  // Anything but kAdmitted: the caller drops the session. `client` is the
+  // address the per-client cap counts (ClientKey).
+  Admission Add(const std::shared_ptr<Session>& session, std::size_t worker,
+                const std::string& client);
   void Remove(const Session* session);
   // Marks the registry stopping and calls Stop() on every session.
   void StopAll();
@@ -49,14 +56,21 @@ class Registry {
   struct Entry {
     std::weak_ptr<Session> session;
     std::size_t worker;
+    std::string client;
   };
 
   mutable std::mutex mu_;
   std::size_t max_;
+  std::size_t max_per_client_;
   bool stopping_ = false;
   std::unordered_map<const Session*, Entry> sessions_;
+  std::unordered_map<std::string, std::size_t> per_client_;
   std::vector<std::size_t> per_worker_;
 };
+
+// The address a client's connections are counted under: the IP alone, an
+// IPv4-mapped IPv6 address as the IPv4 address it is.
+std::string ClientKey(const boost::asio::ip::address& address);
 
 class Session : public std::enable_shared_from_this<Session> {
  public:

@@ -38,9 +38,14 @@ def setUpModule():
     raise_nofile_limit()
 
 
-def start_server(extra_args=(), enc="ec", env=None):
+def start_server(extra_args=(), enc="ec", env=None, per_client_cap=False):
+    """A peterad on 127.0.0.1. These attacks come from one address, so the
+    per-client cap is off unless `per_client_cap`: they test the limits
+    that hold whatever the number of addresses."""
     pki = peterah.make_pki()
     files = peterah.server_files(pki, "s1", enc)
+    if not per_client_cap:
+        extra_args = ["--max-connections-per-client", "0"] + list(extra_args)
     server = peterah.Server(files["tls"], files["encrypt"], files["decrypt_dir"],
                             extra_args=extra_args, env=env)
     return server.start()
@@ -260,6 +265,68 @@ class IdleFloodTest(unittest.TestCase):
             for c in conns:
                 c.close()
             server.stop()
+
+
+class PerClientCapTest(unittest.TestCase):
+    """--max-connections-per-client: one address cannot hold every slot,
+    while others keep being served. Real connections from several loopback
+    addresses (127.0.0.2, 127.0.0.3, ...)."""
+
+    CAP = 3
+
+    def connect_from(self, source, port):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        return s
+
+    def tls_health_from(self, source, port):
+        ctx = peterah.client_context()
+        with self.connect_from(source, port) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while b"\r\n" not in data:
+                    chunk = tls.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                return data.split(b"\r\n", 1)[0]
+
+    def test_one_address_is_capped_and_the_others_are_served(self):
+        server = start_server(["--max-connections-per-client", str(self.CAP),
+                               "--handshake-timeout", "60"], per_client_cap=True)
+        held = []
+        try:
+            for _ in range(self.CAP):
+                held.append(self.connect_from("127.0.0.2", server.port))
+            # A fourth silent connection from the same address: closed at once.
+            extra = self.connect_from("127.0.0.2", server.port)
+            held.append(extra)
+            self.assertTrue(plain_closed_within(extra, 1.5),
+                            "a connection over the per-client cap was kept open")
+            self.assertTrue(wait_for(lambda: "127.0.0.2" in server.log and
+                                     "--max-connections-per-client" in server.log, 5),
+                            server.log[-2000:])
+            # Other addresses are served meanwhile.
+            for source in ("127.0.0.3", "127.0.0.4"):
+                self.assertEqual(self.tls_health_from(source, server.port),
+                                 b"HTTP/1.1 200 OK", source)
+            # The held ones were not dropped to make room.
+            self.assertFalse(any(plain_closed_within(h, 0.01) for h in held[:self.CAP]))
+        finally:
+            for s in held:
+                s.close()
+        # Their slots come back once they close.
+        self.assertTrue(wait_for(lambda: self._serves_from(server, "127.0.0.2"), 10))
+        stop_clean(self, server)
+
+    def _serves_from(self, server, source):
+        try:
+            return self.tls_health_from(source, server.port) == b"HTTP/1.1 200 OK"
+        except (OSError, ssl.SSLError):
+            return False
 
 
 class ConnectionCapTest(unittest.TestCase):

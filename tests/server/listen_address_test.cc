@@ -1,6 +1,8 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #include <gtest/gtest.h>
 
+#include "peterad/session.h"
+
 #include "peterad/server.h"
 
 namespace petera::peterad {
@@ -32,4 +34,13 @@ TEST(ListenAddress, RefusesNamesBadPortsAndBareIpv6) {
 }
 
 }  // namespace
+// The per-client cap counts an address however it arrives: an IPv4 client
+// on a dual-stack socket is its IPv4 address.
+TEST(ClientKey, IsTheAddressAloneAndUnmapsIpv4MappedIpv6) {
+  namespace ip = boost::asio::ip;
+  EXPECT_EQ(ClientKey(ip::make_address("192.0.2.7")), "192.0.2.7");
+  EXPECT_EQ(ClientKey(ip::make_address("::ffff:192.0.2.7")), "192.0.2.7");
+  EXPECT_EQ(ClientKey(ip::make_address("2001:db8::1")), "2001:db8::1");
+}
+
 }  // namespace petera::peterad
