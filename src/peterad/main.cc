@@ -65,6 +65,7 @@ size_t g_secure_heap_bytes = 0;
 struct Options {
   KeyStorePaths paths;
   std::vector<std::string> listen;
+  std::vector<std::string> proxy_protocol_from;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_connections = 4096;
   size_t max_connections_per_client = 64;
@@ -127,6 +128,15 @@ void AddOptions(CLI::App& app, Options& o) {
       ->type_name("N")
       ->check(CLI::Range(size_t{0}, size_t{1000000}).description(""))
       ->capture_default_str();
+  app.add_option("--proxy-protocol-from", o.proxy_protocol_from,
+                 "Load balancers (CIDR, e.g. 10.0.0.0/8 or ::1/128; repeatable) whose "
+                 "connections start with a PROXY protocol v1 or v2 header naming the client: "
+                 "required from them, never honoured from anyone else")
+      ->type_name("CIDR")
+      ->check([](const std::string& text) {
+        auto cidr = ParseCidr(text);
+        return cidr.ok() ? std::string() : cidr.error().message();
+      });
   app.add_option("--max-requests-per-connection", o.max_requests_per_connection,
                  "Requests after which a keep-alive connection is closed")
       ->type_name("N")
@@ -375,6 +385,9 @@ ServerOptions ToServerOptions(const Options& o) {
   s.max_connections = o.max_connections;
   s.max_connections_per_client = o.max_connections_per_client;
   s.max_requests_per_connection = o.max_requests_per_connection;
+  for (const std::string& text : o.proxy_protocol_from) {
+    if (auto cidr = ParseCidr(text); cidr.ok()) s.proxy_protocol_from.push_back(*cidr);
+  }
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +15,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
+#include <span>
 
 #include "peterad/session.h"
 
@@ -42,7 +46,92 @@ bool RateLimit(std::atomic<int64_t>& last) {
 
 std::atomic<int64_t> g_last_refusal_log{0};
 std::atomic<int64_t> g_last_client_refusal_log{0};
+std::atomic<int64_t> g_last_proxy_error_log{0};
 std::atomic<int64_t> g_last_accept_error_log{0};
+
+// Reads the PROXY header that starts a load balancer's connection, and
+// not a byte more: peeks at what has arrived, waits briefly while it is an
+// incomplete header (a balancer sends it in one write, so this is rare),
+// then consumes exactly the header. Bounded by the handshake timeout.
+class ProxyReader : public std::enable_shared_from_this<ProxyReader> {
+ public:
+  using Done = std::function<void(tcp::socket, Result<ProxyHeader>)>;
+
+  ProxyReader(tcp::socket socket, std::chrono::milliseconds timeout, Done done)
+      : socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
+        retry_(socket_.get_executor()),
+        timeout_(timeout),
+        done_(std::move(done)) {}
+
+  void Start() {
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    deadline_.expires_after(timeout_);
+    deadline_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      if (!wait_ec && !self->finished_) {
+        self->timed_out_ = true;
+        error_code ignored;
+        self->socket_.cancel(ignored);
+        self->retry_.cancel();
+      }
+    });
+    Wait();
+  }
+
+ private:
+  void Wait() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](error_code ec) { self->OnReadable(ec); });
+  }
+
+  void OnReadable(error_code ec) {
+    if (timed_out_) return Fail("no complete PROXY header within the handshake timeout");
+    if (ec) return Fail("connection error before the PROXY header: " + ec.message());
+    size_t n = socket_.receive(boost::asio::buffer(buffer_), tcp::socket::message_peek, ec);
+    if (ec == boost::asio::error::would_block) return Wait();
+    if (ec || n == 0) return Fail("connection closed before its PROXY header");
+    ProxyParse parsed = ParseProxyHeader(std::span<const uint8_t>(buffer_.data(), n));
+    switch (parsed.state) {
+      case ProxyParse::State::kInvalid:
+        return Fail(parsed.error);
+      case ProxyParse::State::kNeedMore:
+        retry_.expires_after(std::chrono::milliseconds(5));
+        retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
+          if (self->timed_out_ || wait_ec) {
+            return self->Fail("no complete PROXY header within the handshake timeout");
+          }
+          self->Wait();
+        });
+        return;
+      case ProxyParse::State::kDone:
+        break;
+    }
+    // The header is all there (it was peeked): take exactly it.
+    size_t taken = socket_.receive(boost::asio::buffer(buffer_.data(), parsed.header.length), 0, ec);
+    if (ec || taken != parsed.header.length) return Fail("cannot consume the PROXY header");
+    Finish(std::move(parsed.header));
+  }
+
+  void Fail(const std::string& why) { Finish(Error(ErrorCategory::kProtocol, why)); }
+
+  void Finish(Result<ProxyHeader> header) {
+    if (finished_) return;
+    finished_ = true;
+    deadline_.cancel();
+    retry_.cancel();
+    done_(std::move(socket_), std::move(header));
+  }
+
+  tcp::socket socket_;
+  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer retry_;
+  std::chrono::milliseconds timeout_;
+  Done done_;
+  std::array<uint8_t, kProxyPeekBytes> buffer_{};
+  bool timed_out_ = false;
+  bool finished_ = false;
+};
 
 }  // namespace
 
@@ -197,8 +286,8 @@ std::vector<size_t> Server::connections_per_worker() const { return registry_->P
 void Server::Serve(tcp::socket socket, size_t worker) {
   error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
-  std::string peer = ec ? std::string("(unknown)") : EndpointString(remote);
-  std::string client = ec ? peer : ClientKey(remote.address());
+  if (ec) return;  // gone already
+  std::string peer = EndpointString(remote);
   if (registry_->Full()) {
     if (RateLimit(g_last_refusal_log)) {
       spdlog::warn("{}: refused, {} connections open (--max-connections)", peer,
@@ -206,7 +295,8 @@ void Server::Serve(tcp::socket socket, size_t worker) {
     }
     return;  // the socket closes here, at once
   }
-  if (registry_->ClientFull(client)) {
+  bool proxied = FromLoadBalancer(remote.address());
+  if (!proxied && registry_->ClientFull(ClientKey(remote.address()))) {
     LogClientRefusal(peer);
     return;
   }
@@ -225,6 +315,34 @@ void Server::Serve(tcp::socket socket, size_t worker) {
     }
     worker = target;
   }
+  if (!proxied) return StartSession(std::move(socket), worker, remote);
+  // A load balancer's connection: its PROXY header names the client, which
+  // the caps and the logs then see.
+  if (!registry_->AddPending()) return;
+  auto reader = std::make_shared<ProxyReader>(
+      std::move(socket), options_.handshake_timeout,
+      [this, worker, remote, peer](tcp::socket conn, Result<ProxyHeader> header) {
+        registry_->RemovePending();
+        if (!header.ok()) {
+          if (RateLimit(g_last_proxy_error_log)) {
+            spdlog::warn("{}: closed, from a --proxy-protocol-from address: {}", peer,
+                         header.error().message());
+          }
+          return;
+        }
+        tcp::endpoint client = header->source.value_or(remote);
+        if (registry_->ClientFull(ClientKey(client.address()))) {
+          LogClientRefusal(EndpointString(client));
+          return;
+        }
+        StartSession(std::move(conn), worker, client);
+      });
+  reader->Start();
+}
+
+void Server::StartSession(tcp::socket socket, size_t worker, const tcp::endpoint& remote) {
+  std::string peer = EndpointString(remote);
+  error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   // The TLS session keeps this context (SSL_new holds a reference to it);
   // the keys are looked up again for every request.
@@ -239,8 +357,8 @@ void Server::Serve(tcp::socket socket, size_t worker) {
     return;
   }
   auto session = std::make_shared<Session>(std::move(stream).value(), state_,
-                                           options_, registry_, std::move(peer));
-  switch (registry_->Add(session, worker, client)) {
+                                           options_, registry_, peer);
+  switch (registry_->Add(session, worker, ClientKey(remote.address()))) {
     case Registry::Admission::kAdmitted:
       session->Start();
       break;
@@ -251,6 +369,11 @@ void Server::Serve(tcp::socket socket, size_t worker) {
     case Registry::Admission::kStopping:
       break;
   }
+}
+
+bool Server::FromLoadBalancer(const boost::asio::ip::address& address) const {
+  return std::any_of(options_.proxy_protocol_from.begin(), options_.proxy_protocol_from.end(),
+                     [&](const Cidr& range) { return range.Contains(address); });
 }
 
 void Server::LogClientRefusal(const std::string& peer) const {

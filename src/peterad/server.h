@@ -35,6 +35,7 @@
 #include "petera/recovery.h"
 #include "petera/result.h"
 #include "peterad/keystore.h"
+#include "peterad/proxy_protocol.h"
 
 namespace petera::peterad {
 
@@ -54,6 +55,9 @@ struct ServerOptions {
   // The response to the last request a connection may make says
   // "Connection: close", so that no connection lives forever.
   std::size_t max_requests_per_connection = 1000;
+  // Load balancers whose connections start with a PROXY protocol header
+  // (required from them, never honoured from anyone else).
+  std::vector<Cidr> proxy_protocol_from;
 };
 
 // What peterad serves; replaced as a whole on reload. New connections take
@@ -123,9 +127,15 @@ class Server {
   // closed on failure).
   Status AddListeners(int fd, const boost::asio::ip::tcp& protocol, const std::string& where);
   // Takes a connection accepted by worker `worker`: refuses it at once when
-  // full, else starts a session with the current state on the least loaded
-  // worker.
+  // full, else moves it to the least loaded worker and starts a session
+  // with the current state there (after its PROXY header, when it comes
+  // from a load balancer).
   void Serve(boost::asio::ip::tcp::socket socket, std::size_t worker);
+  // The session for a connection from `remote` (the client, as the PROXY
+  // header named it, or the peer itself), on `worker`.
+  void StartSession(boost::asio::ip::tcp::socket socket, std::size_t worker,
+                    const boost::asio::ip::tcp::endpoint& remote);
+  bool FromLoadBalancer(const boost::asio::ip::address& address) const;
   // One warning per interval at most: a flood must not flood the log too.
   void LogClientRefusal(const std::string& peer) const;
 

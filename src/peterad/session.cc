@@ -37,7 +37,19 @@ bool PeerClosed(const error_code& ec) {
 
 bool Registry::Full() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return sessions_.size() >= max_;
+  return sessions_.size() + pending_ >= max_;
+}
+
+bool Registry::AddPending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || sessions_.size() + pending_ >= max_) return false;
+  ++pending_;
+  return true;
+}
+
+void Registry::RemovePending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_ > 0) --pending_;
 }
 
 size_t Registry::LeastLoaded(size_t preferred) const {
@@ -53,7 +65,7 @@ Registry::Admission Registry::Add(const std::shared_ptr<Session>& session, size_
                                   const std::string& client) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return Admission::kStopping;
-  if (sessions_.size() >= max_) return Admission::kFull;
+  if (sessions_.size() + pending_ >= max_) return Admission::kFull;
   size_t& mine = per_client_[client];
   if (max_per_client_ != 0 && mine >= max_per_client_) return Admission::kClientFull;
   ++mine;

@@ -38,6 +38,10 @@ class Registry {
   enum class Admission { kAdmitted, kFull, kClientFull, kStopping };
 
   bool Full() const;
+  // A connection whose PROXY header is being read counts against the cap
+  // too: false when full.
+  bool AddPending();
+  void RemovePending();
   // Whether `client` holds its whole share of connections already.
   bool ClientFull(const std::string& client) const;
   // The worker with the fewest open connections; `preferred` on a tie.
@@ -62,6 +66,7 @@ class Registry {
   mutable std::mutex mu_;
   std::size_t max_;
   std::size_t max_per_client_;
+  std::size_t pending_ = 0;
   bool stopping_ = false;
   std::unordered_map<const Session*, Entry> sessions_;
   std::unordered_map<std::string, std::size_t> per_client_;
