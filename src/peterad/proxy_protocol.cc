@@ -62,10 +62,21 @@ std::vector<std::string_view> SplitSpaces(std::string_view line) {
 ProxyParse ParseV1(std::span<const uint8_t> data) {
   std::string_view text(reinterpret_cast<const char*>(data.data()),
                         std::min(data.size(), kProxyV1MaxBytes));
-  size_t end = text.find("\r\n");
+  // Printable ASCII up to CR LF: any other byte (a NUL that would end an
+  // address early, a bare CR or LF) makes it no header.
+  size_t end = std::string_view::npos;
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\r') {
+      if (i + 1 == text.size()) break;  // the LF may follow
+      if (text[i + 1] != '\n') return Invalid("v1 header with a CR not followed by LF");
+      end = i;
+      break;
+    }
+    if (c < 0x20 || c > 0x7E) return Invalid("v1 header with a byte that is not printable ASCII");
+  }
   if (end == std::string_view::npos) {
     if (data.size() >= kProxyV1MaxBytes) return Invalid("v1 header longer than 107 bytes");
-    if (text.find('\n') != std::string_view::npos) return Invalid("v1 header with a bare LF");
     return {};
   }
   std::vector<std::string_view> f = SplitSpaces(text.substr(0, end));

@@ -69,10 +69,15 @@ TEST(ProxyProtocolV1, RefusesWhatIsNotAWellFormedHeader) {
            "PROXY TCP4  192.0.2.7 198.51.100.1 1 2\r\n",           // double space
            "PROXY UDP4 192.0.2.7 198.51.100.1 1 2\r\n",
            "PROXY TCP4 192.0.2.7 198.51.100.1 1 2\n",              // bare LF
+           "PROXY TCP4 192.0.2.7 198.51.100.1 1 2\r\r\n",          // bare CR
+           "PROXY TCP4 192.0.2.7\t198.51.100.1 1 2\r\n",          // not a space
            "\x16\x03\x01\x02\x00",                                 // TLS without a header
            "GET / HTTP/1.1\r\n"}) {
     EXPECT_EQ(Parse(Bytes(bad)).state, State::kInvalid) << bad;
   }
+  // A NUL would end the address for inet_pton: the rest must not hide.
+  std::string nul = std::string("PROXY TCP4 192.0.2.7") + '\0' + "x 198.51.100.1 1 2\r\n";
+  EXPECT_EQ(Parse(Bytes(nul)).state, State::kInvalid);
   std::string endless = "PROXY TCP4 " + std::string(200, '1');
   auto parsed = Parse(Bytes(endless));
   EXPECT_EQ(parsed.state, State::kInvalid);
