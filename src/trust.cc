@@ -5,6 +5,11 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <ctime>
+#include <functional>
+#include <optional>
+
 #include "petera/encoding.h"
 #include "petera/pem.h"
 
@@ -12,21 +17,41 @@ namespace petera {
 
 enum class VerifyMode { kTls, kEncryption, kStoredEncryption };
 
-// Runs OpenSSL's path validation with Petera's settings, then Petera's own
-// rules on the chain it built. The only code that decides trust.
+// Finds every path from the leaf to a self-signed anchor certificate,
+// validates each with OpenSSL's path validation configured strictly plus
+// Petera's own rules, and accepts the first that passes. The only code that
+// decides trust.
 class ChainVerifier {
  public:
   static Result<VerifiedChain> Verify(const Anchor& anchor,
                                       const std::vector<X509Ptr>& chain,
-                                      const std::string& name, VerifyMode mode);
+                                      const std::string& name, VerifyMode mode,
+                                      std::optional<std::time_t> at);
 
  private:
-  static Result<X509StorePtr> MakeStore(const Anchor& anchor);
+  static Result<VerifiedChain> ValidatePath(const Anchor& anchor,
+                                            const std::vector<X509*>& path,
+                                            const std::string& name, VerifyMode mode,
+                                            std::optional<std::time_t> at);
+  static Result<X509StorePtr> MakeStore(const Anchor& anchor, X509* root);
   static Status Configure(X509_STORE_CTX* ctx, const Anchor& anchor,
-                          const std::string& name, VerifyMode mode);
+                          const std::string& name, VerifyMode mode,
+                          std::optional<std::time_t> at);
 };
 
 namespace {
+
+// Limits on path building, so that a hostile pile of certificates (at most
+// kMaxChainCertificates of them, all cross-signing each other) costs little:
+// a path holds at most kMaxPathCertificates certificates (the envelope's x5c
+// limit of 8, plus the anchor's root when the chain does not carry it); the
+// search enters at most kMaxPathNodes certificates in total and hands at
+// most kMaxCandidatePaths complete paths to OpenSSL. Real PKIs need a few of
+// each.
+constexpr size_t kMaxChainCertificates = 8;
+constexpr size_t kMaxPathCertificates = kMaxChainCertificates + 1;
+constexpr int kMaxPathNodes = 256;
+constexpr int kMaxCandidatePaths = 64;
 
 std::string Who(X509* cert) { return "certificate " + SubjectName(cert); }
 
@@ -61,11 +86,10 @@ Error TrustError(std::string message) {
 }
 
 // Turns OpenSSL's verdict into the sentence an operator needs.
-Error DescribeFailure(X509_STORE_CTX* ctx, const std::vector<X509Ptr>& chain,
-                      const std::string& name) {
+Error DescribeFailure(X509_STORE_CTX* ctx, X509* leaf, const std::string& name) {
   int err = X509_STORE_CTX_get_error(ctx);
   X509* cert = X509_STORE_CTX_get_current_cert(ctx);
-  if (cert == nullptr) cert = chain.front().get();
+  if (cert == nullptr) cert = leaf;
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
       return TrustError(Who(cert) + " expired on " + NotAfterDate(cert));
@@ -74,7 +98,7 @@ Error DescribeFailure(X509_STORE_CTX* ctx, const std::vector<X509Ptr>& chain,
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return TrustError("name " + Printable(name) + " not in subjectAltName " +
-                        JoinNames(SubjectAltNames(chain.front().get())));
+                        JoinNames(SubjectAltNames(leaf)));
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -100,10 +124,16 @@ Error DescribeFailure(X509_STORE_CTX* ctx, const std::vector<X509Ptr>& chain,
       return TrustError("chain is longer than a CA's path length constraint allows");
     case X509_V_ERR_INVALID_CA:
       return TrustError(Who(cert) + " is used as a CA but is not one");
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+      return TrustError(Who(cert) + " has a name outside its issuers' name constraints");
     default:
       return TrustError(Who(cert) + ": " + X509_verify_cert_error_string(err));
   }
 }
+
+// ---------------------------------------------------------------------------
+// Rules on a complete path, after OpenSSL has validated it.
 
 Status CheckKeyStrength(X509* cert) {
   EVP_PKEY* key = X509_get0_pubkey(cert);
@@ -156,15 +186,123 @@ Status CheckLeaf(X509* leaf, VerifyMode mode) {
   return CheckEncryptionKeyUsage(leaf);
 }
 
-Status CheckBuiltChain(STACK_OF(X509) * built, VerifyMode mode) {
-  int n = sk_X509_num(built);
-  for (int i = 0; i < n; ++i) {
-    X509* cert = sk_X509_value(built, i);
-    PETERA_TRY(CheckKeyStrength(cert));
+Status CheckBuiltChain(const std::vector<X509*>& path, VerifyMode mode) {
+  const size_t n = path.size();
+  for (size_t i = 0; i < n; ++i) {
+    PETERA_TRY(CheckKeyStrength(path[i]));
     // The anchor's own self-signature carries no trust; every other does.
-    if (i + 1 < n) PETERA_TRY(CheckSignatureDigest(cert));
+    if (i + 1 < n) PETERA_TRY(CheckSignatureDigest(path[i]));
   }
-  return CheckLeaf(sk_X509_value(built, 0), mode);
+  return CheckLeaf(path[0], mode);
+}
+
+// ---------------------------------------------------------------------------
+// Path building.
+
+bool SameCertificate(X509* a, X509* b) { return a == b || X509_cmp(a, b) == 0; }
+
+// RFC 4158 loop detection: a path never holds two certificates with the
+// same subject and key (a CA and its renewal, or a root and its
+// cross-certificate, are the same node).
+bool SameNode(X509* a, X509* b) {
+  return SameCertificate(a, b) ||
+         (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0 &&
+          SameKey(X509_get0_pubkey(a), X509_get0_pubkey(b)));
+}
+
+// Depth-first search from the leaf over every issuer candidate: anchor
+// certificates first (shortest paths), then the chain's certificates in any
+// order. A candidate must match the issuer name and the authority key
+// identifier (when both are present) and allow keyCertSign, as OpenSSL's
+// X509_check_issued decides. Signatures, validity and everything else are
+// left to the validation of each complete path.
+class PathBuilder {
+ public:
+  using Visitor = std::function<bool(const std::vector<X509*>&)>;
+
+  PathBuilder(std::vector<X509*> anchors, std::vector<X509*> pool)
+      : anchors_(std::move(anchors)), pool_(std::move(pool)) {}
+
+  // Calls `visit` on each complete path (leaf first, self-signed anchor
+  // certificate last) until it returns true or the budget runs out.
+  void Search(X509* leaf, const Visitor& visit) {
+    path_ = {leaf};
+    Extend(visit);
+  }
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  // A candidate issuer of the path's last certificate.
+  bool IsIssuer(X509* candidate) {
+    return X509_check_issued(candidate, path_.back()) == X509_V_OK && !InPath(candidate);
+  }
+
+  bool InPath(X509* cert) const {
+    return std::any_of(path_.begin(), path_.end(), [&](X509* p) { return SameNode(p, cert); });
+  }
+
+  // Returns true to stop the search (accepted, or out of budget).
+  bool Extend(const Visitor& visit) {
+    if (--nodes_left_ < 0) return exhausted_ = true;
+    if (TryIssuers(anchors_, /*from_anchor=*/true, visit)) return true;
+    return TryIssuers(pool_, /*from_anchor=*/false, visit);
+  }
+
+  bool TryIssuers(const std::vector<X509*>& candidates, bool from_anchor, const Visitor& visit) {
+    for (X509* issuer : candidates) {
+      if (!IsIssuer(issuer)) continue;
+      path_.push_back(issuer);
+      bool stop = false;
+      if (from_anchor && X509_self_signed(issuer, 0) == 1) {
+        stop = --candidates_left_ < 0 ? (exhausted_ = true) : visit(path_);
+      } else if (path_.size() < kMaxPathCertificates) {
+        stop = Extend(visit);
+      }
+      path_.pop_back();
+      if (stop) return true;
+    }
+    return false;
+  }
+
+  std::vector<X509*> anchors_, pool_, path_;
+  int nodes_left_ = kMaxPathNodes;
+  int candidates_left_ = kMaxCandidatePaths;
+  bool exhausted_ = false;
+};
+
+// OpenSSL builds its own chain from what it is given and may pick another
+// issuer than the path under test (two certificates of one name, without
+// key identifiers). This check_issued callback lets it use only the links of
+// that path, which the context carries as its app data.
+int PathOnlyCheckIssued(X509_STORE_CTX* ctx, X509* x, X509* issuer) {
+  const auto* path = static_cast<const std::vector<X509*>*>(X509_STORE_CTX_get_app_data(ctx));
+  if (path == nullptr || X509_check_issued(issuer, x) != X509_V_OK) return 0;
+  if (SameCertificate(x, issuer)) return SameCertificate(x, path->back()) ? 1 : 0;
+  for (size_t i = 0; i + 1 < path->size(); ++i) {
+    if (SameCertificate((*path)[i], x) && SameCertificate((*path)[i + 1], issuer)) return 1;
+  }
+  return 0;
+}
+
+// RFC 5280 4.1.2.5: a certificate is valid through its notAfter second,
+// inclusive. OpenSSL 3.0 counts that last second as expired. Verification
+// runs at a fixed time (X509_VERIFY_PARAM_set_time) whenever validity
+// periods are checked, so the second compared here is the one OpenSSL used.
+bool ExpiresThisVerySecond(X509_STORE_CTX* ctx, X509* cert) {
+  const X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+  if ((X509_VERIFY_PARAM_get_flags(param) & X509_V_FLAG_USE_CHECK_TIME) == 0) return false;
+  return ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), X509_VERIFY_PARAM_get_time(param)) == 0;
+}
+
+// Forgives exactly the verdict above; every other error stands.
+int VerifyCallback(int ok, X509_STORE_CTX* ctx) {
+  if (ok != 0) return ok;
+  X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+  if (cert == nullptr) return 0;
+  int err = X509_STORE_CTX_get_error(ctx);
+  if (err != X509_V_ERR_CERT_HAS_EXPIRED || !ExpiresThisVerySecond(ctx, cert)) return 0;
+  X509_STORE_CTX_set_error(ctx, X509_V_OK);
+  return 1;
 }
 
 }  // namespace
@@ -200,30 +338,36 @@ Status CheckEncryptionKeyUsage(X509* leaf) {
   return OkStatus();
 }
 
-Result<X509StorePtr> ChainVerifier::MakeStore(const Anchor& anchor) {
+// A store holding only the path's root as trusted, and the CRLs.
+Result<X509StorePtr> ChainVerifier::MakeStore(const Anchor& anchor, X509* root) {
   X509StorePtr store(X509_STORE_new());
   if (!store) return SslError("cannot allocate X509_STORE");
-  for (const auto& root : anchor.roots_) {
-    if (X509_STORE_add_cert(store.get(), root.get()) != 1) {
-      return SslError("cannot add anchor certificate");
-    }
+  if (X509_STORE_add_cert(store.get(), root) != 1) {
+    return SslError("cannot add anchor certificate");
   }
   for (const auto& crl : anchor.crls_) {
     if (X509_STORE_add_crl(store.get(), crl.get()) != 1) {
       return SslError("cannot add CRL");
     }
   }
+  X509_STORE_set_check_issued(store.get(), PathOnlyCheckIssued);
   return store;
 }
 
 Status ChainVerifier::Configure(X509_STORE_CTX* ctx, const Anchor& anchor,
-                                const std::string& name, VerifyMode mode) {
+                                const std::string& name, VerifyMode mode,
+                                std::optional<std::time_t> at) {
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
   unsigned long flags = X509_V_FLAG_X509_STRICT;
   if (anchor.checks_revocation()) flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
   if (mode == VerifyMode::kStoredEncryption) flags |= X509_V_FLAG_NO_CHECK_TIME;
   X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   if (X509_VERIFY_PARAM_set_flags(param, flags) != 1) return SslError("cannot set flags");
+  // A fixed time would override NO_CHECK_TIME (OpenSSL's USE_CHECK_TIME
+  // wins), so it is set only when validity periods are checked.
+  if (mode != VerifyMode::kStoredEncryption && at.has_value()) {
+    X509_VERIFY_PARAM_set_time(param, *at);
+  }
   X509_VERIFY_PARAM_set_auth_level(param, 2);
   X509_VERIFY_PARAM_set_hostflags(
       param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -234,41 +378,111 @@ Status ChainVerifier::Configure(X509_STORE_CTX* ctx, const Anchor& anchor,
       X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER) != 1) {
     return SslError("cannot set purpose");
   }
+  X509_STORE_CTX_set_verify_cb(ctx, VerifyCallback);
   return OkStatus();
 }
 
-Result<VerifiedChain> ChainVerifier::Verify(const Anchor& anchor,
-                                            const std::vector<X509Ptr>& chain,
-                                            const std::string& name, VerifyMode mode) {
-  if (chain.empty()) return TrustError("no certificate to verify");
-  if (chain.size() > 8) return TrustError("chain has more than 8 certificates");
-  if (name.empty()) return Error(ErrorCategory::kUsage, "no server name to verify against");
-  PETERA_ASSIGN_OR_RETURN(X509StorePtr store, MakeStore(anchor));
+// Validates one complete path (leaf first, root last): OpenSSL's
+// verification restricted to exactly this path, then Petera's rules.
+Result<VerifiedChain> ChainVerifier::ValidatePath(const Anchor& anchor,
+                                                  const std::vector<X509*>& path,
+                                                  const std::string& name, VerifyMode mode,
+                                                  std::optional<std::time_t> at) {
+  PETERA_ASSIGN_OR_RETURN(X509StorePtr store, MakeStore(anchor, path.back()));
   X509StackPtr untrusted(sk_X509_new_null());
   if (!untrusted) return SslError("cannot allocate stack");
-  for (size_t i = 1; i < chain.size(); ++i) {
-    if (X509_add_cert(untrusted.get(), chain[i].get(), X509_ADD_FLAG_UP_REF) != 1) {
+  for (size_t i = 1; i + 1 < path.size(); ++i) {
+    if (X509_add_cert(untrusted.get(), path[i], X509_ADD_FLAG_UP_REF) != 1) {
       return SslError("cannot add certificate to stack");
     }
   }
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), chain.front().get(),
-                                  untrusted.get()) != 1) {
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), path.front(), untrusted.get()) != 1) {
     return SslError("cannot initialise verification");
   }
-  PETERA_TRY(Configure(ctx.get(), anchor, name, mode));
-  if (X509_verify_cert(ctx.get()) != 1) return DescribeFailure(ctx.get(), chain, name);
+  PETERA_TRY(Configure(ctx.get(), anchor, name, mode, at));
+  X509_STORE_CTX_set_app_data(ctx.get(), const_cast<std::vector<X509*>*>(&path));
+  if (X509_verify_cert(ctx.get()) != 1) return DescribeFailure(ctx.get(), path.front(), name);
   X509StackPtr built(X509_STORE_CTX_get1_chain(ctx.get()));
-  if (!built || sk_X509_num(built.get()) < 1) return SslError("no verified chain");
-  PETERA_TRY(CheckBuiltChain(built.get(), mode));
+  if (!built || static_cast<size_t>(sk_X509_num(built.get())) != path.size()) {
+    return SslError("verified chain differs from the path under test");
+  }
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (!SameCertificate(sk_X509_value(built.get(), static_cast<int>(i)), path[i])) {
+      return SslError("verified chain differs from the path under test");
+    }
+  }
+  PETERA_TRY(CheckBuiltChain(path, mode));
   VerifiedChain out;
-  for (int i = 0; i < sk_X509_num(built.get()); ++i) {
-    X509* cert = sk_X509_value(built.get(), i);
+  for (X509* cert : path) {
     if (X509_up_ref(cert) != 1) return SslError("cannot reference certificate");
     out.chain.emplace_back(cert);
   }
   DrainSslErrors();
   return out;
+}
+
+Result<VerifiedChain> ChainVerifier::Verify(const Anchor& anchor,
+                                            const std::vector<X509Ptr>& chain,
+                                            const std::string& name, VerifyMode mode,
+                                            std::optional<std::time_t> at) {
+  if (chain.empty()) return TrustError("no certificate to verify");
+  if (chain.size() > kMaxChainCertificates) {
+    return TrustError("chain has more than 8 certificates");
+  }
+  if (name.empty()) return Error(ErrorCategory::kUsage, "no server name to verify against");
+  // One time for every path tried, so that they all see the same second.
+  if (!at.has_value()) at = std::time(nullptr);
+  X509* leaf = chain.front().get();
+
+  std::vector<X509*> anchors;
+  for (const auto& root : anchor.roots_) anchors.push_back(root.get());
+  // The chain's other certificates, once each; one that is also in the
+  // anchor is used as the anchor's.
+  std::vector<X509*> pool;
+  for (size_t i = 1; i < chain.size(); ++i) {
+    X509* cert = chain[i].get();
+    auto same = [&](X509* other) { return SameCertificate(other, cert); };
+    if (SameCertificate(cert, leaf) || std::any_of(anchors.begin(), anchors.end(), same) ||
+        std::any_of(pool.begin(), pool.end(), same)) {
+      continue;
+    }
+    pool.push_back(cert);
+  }
+
+  std::optional<VerifiedChain> accepted;
+  std::optional<Error> best_failure;  // from the longest path refused
+  size_t best_length = 0;
+  int tried = 0;
+  PathBuilder builder(std::move(anchors), std::move(pool));
+  builder.Search(leaf, [&](const std::vector<X509*>& path) {
+    ++tried;
+    auto result = ValidatePath(anchor, path, name, mode, at);
+    if (result.ok()) {
+      accepted = std::move(result).value();
+      return true;
+    }
+    if (result.error().category() != ErrorCategory::kTrust) {
+      best_failure = result.error();  // an internal failure outranks every refusal
+      best_length = kMaxPathCertificates + 1;
+    } else if (path.size() > best_length) {
+      best_failure = result.error();
+      best_length = path.size();
+    }
+    return false;
+  });
+  if (accepted.has_value()) return std::move(*accepted);
+  if (best_failure.has_value()) {
+    if (tried == 1) return *best_failure;
+    return Error(best_failure->category(),
+                 best_failure->message() + " (the best of " + std::to_string(tried) +
+                     " paths to the anchor; none was valid)");
+  }
+  if (builder.exhausted()) {
+    return TrustError("chain does not lead to any certificate in the anchor within "
+                      "the path search limits");
+  }
+  return TrustError("chain does not lead to any certificate in the anchor");
 }
 
 Result<Anchor> Anchor::FromPem(std::string_view pem, const std::string& source) {
@@ -348,19 +562,32 @@ std::vector<std::string> SubjectAltNames(X509* cert) {
 Result<VerifiedChain> VerifyTlsChain(const Anchor& anchor,
                                      const std::vector<X509Ptr>& chain,
                                      const std::string& name) {
-  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kTls);
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kTls, std::nullopt);
 }
 
 Result<VerifiedChain> VerifyEncryptionChain(const Anchor& anchor,
                                             const std::vector<X509Ptr>& chain,
                                             const std::string& name) {
-  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kEncryption);
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kEncryption, std::nullopt);
 }
 
 Result<VerifiedChain> VerifyStoredEncryptionChain(const Anchor& anchor,
                                                   const std::vector<X509Ptr>& chain,
                                                   const std::string& name) {
-  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kStoredEncryption);
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kStoredEncryption,
+                               std::nullopt);
+}
+
+Result<VerifiedChain> VerifyTlsChainAt(const Anchor& anchor,
+                                       const std::vector<X509Ptr>& chain,
+                                       const std::string& name, std::time_t now) {
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kTls, now);
+}
+
+Result<VerifiedChain> VerifyEncryptionChainAt(const Anchor& anchor,
+                                              const std::vector<X509Ptr>& chain,
+                                              const std::string& name, std::time_t now) {
+  return ChainVerifier::Verify(anchor, chain, name, VerifyMode::kEncryption, now);
 }
 
 }  // namespace petera
