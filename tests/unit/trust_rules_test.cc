@@ -190,6 +190,21 @@ TEST_F(TrustRulesTest, OddNamesWithoutNameConstraintsAreLeftAlone) {
   EXPECT_TRUSTED(Tls(Issue(TlsSpec({"DNS:localhost", "DNS:_svc.example.com"}), &inter_), inter_));
 }
 
+TEST_F(TrustRulesTest, NameConstraintsOfTheAnchorRootApply) {
+  Issued root = Issue({.cn = "Constrained Root", .ca = true,
+                       .name_constraints = "critical,permitted;DNS:example.com"}, nullptr);
+  Issued inter = Issue({.cn = "Rules CA", .ca = true}, &root);
+  Anchor anchor = AnchorOf({&root});
+  auto inside = Issue(TlsSpec({"DNS:ok.example.com"}), &inter);
+  EXPECT_TRUSTED(VerifyTlsChain(anchor, ChainOf(inside, {&inter}), "ok.example.com"));
+  auto outside = Issue(TlsSpec({"DNS:localhost"}), &inter);
+  ExpectRefused(VerifyTlsChain(anchor, ChainOf(outside, {&inter}), "localhost"),
+                "has a name outside its issuers' name constraints");
+  auto wildcard = Issue(TlsSpec({"DNS:*.test"}), &inter);
+  ExpectRefused(VerifyTlsChain(anchor, ChainOf(wildcard, {&inter}), "x.test"),
+                "which reaches outside the names permitted by certificate CN=Constrained Root");
+}
+
 TEST_F(TrustRulesTest, EndEntityWithNameConstraintsIsRefused) {
   CertSpec spec = EncSpec();
   spec.name_constraints = "critical,permitted;DNS:localhost";
