@@ -188,7 +188,7 @@ bool DecodesCompletely(X509_EXTENSION* ext) {
     if (value == nullptr) return false;
     method->ext_free(value);
   } else {
-    return false;
+    return true;  // OpenSSL cannot decode it either, so never acts on it
   }
   return p == start + length;
 }
@@ -392,18 +392,31 @@ bool IsHostName(std::string_view name) {
   return true;
 }
 
-std::string DnsBase(const GENERAL_SUBTREE* subtree) {
-  const ASN1_IA5STRING* s = subtree->base->d.dNSName;
+std::string Ia5(const ASN1_IA5STRING* s) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                      static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
+std::string DnsBase(const GENERAL_SUBTREE* subtree) { return Ia5(subtree->base->d.dNSName); }
+
+// The dNSName entries of a certificate's subjectAltName.
+std::vector<std::string> DnsNames(X509* cert) {
+  std::vector<std::string> names;
+  auto* gens = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; i < sk_GENERAL_NAME_num(gens); ++i) {
+    const GENERAL_NAME* gen = sk_GENERAL_NAME_value(gens, i);
+    if (gen->type == GEN_DNS) names.push_back(Ia5(gen->d.dNSName));
+  }
+  GENERAL_NAMES_free(gens);
+  return names;
 }
 
 // The leaf's DNS names against one CA's name constraints, where OpenSSL's
 // suffix comparison is not enough: OpenSSL checks the wildcard string, not
 // the names it stands for, and compares malformed names as plain text.
 Status CheckLeafNamesAgainst(X509* leaf, X509* ca, const NAME_CONSTRAINTS* nc) {
-  for (const std::string& san : SubjectAltNames(leaf)) {
-    if (IsIp(san)) continue;  // IP constraints: OpenSSL's check is exact
+  for (const std::string& san : DnsNames(leaf)) {  // IP constraints: OpenSSL's check is exact
     if (!IsHostName(san)) {
       return TrustError(Who(leaf) + " has subjectAltName " + Printable(san) +
                         ", not a valid host name, under the name constraints of " + Who(ca));

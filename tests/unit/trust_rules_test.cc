@@ -171,7 +171,8 @@ TEST_F(TrustRulesTest, WildcardMustLieInsideAPermittedSubtree) {
 TEST_F(TrustRulesTest, NamesThatAreNotHostNamesAreRefusedUnderNameConstraints) {
   Issued ca = Inter({.name_constraints = "critical,permitted;DNS:example.com"});
   for (const char* bad : {"DNS:_svc.example.com", "DNS:.example.com", "DNS:a..example.com",
-                          "DNS:ok.example.com.", "DNS:-x.example.com", "DNS:f*.example.com"}) {
+                          "DNS:ok.example.com.", "DNS:-x.example.com", "DNS:f*.example.com",
+                          "DNS:::1"}) {
     ExpectRefused(Tls(Issue(TlsSpec({"DNS:ok.example.com", bad}), &ca), ca, "ok.example.com"),
                   "not a valid host name, under the name constraints of certificate CN=Rules CA");
   }
