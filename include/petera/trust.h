@@ -17,9 +17,17 @@
 // Names are matched against DNS and IP subjectAltNames only, never the
 // subject common name; wildcards follow RFC 6125 (whole left-most label only,
 // never in IP addresses).
+//
+// Paths are built by Petera, not OpenSSL: from the leaf, every issuer
+// candidate in the chain and the anchor is tried (so cross-signed and
+// renewed CAs, chains out of order and several roots of one name all work),
+// each complete path is validated by OpenSSL, and the first valid one wins.
+// The search is bounded (paths of at most 9 certificates, 256 certificates
+// entered, 64 complete paths validated). docs/security.md lists every rule.
 #ifndef PETERA_TRUST_H_
 #define PETERA_TRUST_H_
 
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +85,17 @@ Result<VerifiedChain> VerifyEncryptionChain(const Anchor& anchor,
 Result<VerifiedChain> VerifyStoredEncryptionChain(
     const Anchor& anchor, const std::vector<X509Ptr>& chain,
     const std::string& name);
+
+// VerifyTlsChain and VerifyEncryptionChain at time `now` instead of the
+// current time, for tests that put "now" on a validity boundary. A
+// certificate is valid from its notBefore second through its notAfter
+// second, both inclusive (RFC 5280 4.1.2.5).
+Result<VerifiedChain> VerifyTlsChainAt(const Anchor& anchor,
+                                       const std::vector<X509Ptr>& chain,
+                                       const std::string& name, std::time_t now);
+Result<VerifiedChain> VerifyEncryptionChainAt(const Anchor& anchor,
+                                              const std::vector<X509Ptr>& chain,
+                                              const std::string& name, std::time_t now);
 
 // The rules on an encryption certificate's own key, which the Verify*
 // functions apply to the leaf and peterad to the certificates it serves:
