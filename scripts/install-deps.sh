@@ -16,6 +16,11 @@ packages=(
   clang libclang-rt-14-dev
   # tests and demo
   openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps
+  # boot tests (tests/boot): a Debian kernel and the real mkinitramfs, booted
+  # with QEMU. Installing a kernel and initramfs-tools writes /boot, which a
+  # container or a machine booted by other means does not read.
+  linux-image-amd64 initramfs-tools cryptsetup-initramfs busybox-static
+  qemu-system-x86 python3-pexpect
   # benchmarks
   wrk hyperfine gnuplot-nox
 )
