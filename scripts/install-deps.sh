@@ -20,6 +20,11 @@ packages=(
   clevis clevis-luks jose libpwquality-tools jq
   # a real TCP load balancer in front of peterad (PROXY protocol tests)
   haproxy
+  # boot tests (tests/boot): a Debian kernel and the real mkinitramfs, booted
+  # with QEMU. Installing a kernel and initramfs-tools writes /boot, which a
+  # container or a machine booted by other means does not read.
+  linux-image-amd64 initramfs-tools cryptsetup-initramfs busybox-static
+  qemu-system-x86 python3-pexpect
   # benchmarks
   wrk hyperfine gnuplot-nox
 )

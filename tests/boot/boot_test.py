@@ -1,0 +1,370 @@
+# Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+"""Unlocking the root file system at boot, proved by booting a real VM.
+
+  boot_test.py build-initramfs-tools    the fixture: PKI, disk images, initramfs
+  boot_test.py initramfs-tools CASE     one boot: server-up, server-down, threshold
+
+The fixture (run once per ctest run) writes into PETERA_BOOT_DIR:
+  pki/          the demo PKI (certs-examples/make-pki.sh) plus, per server,
+                TLS and encryption certificates for its guest-side address
+                10.0.2.10N (N = 0, 1, 2), issued by the demo intermediate CA
+  s1.pem ...    `petera fetch`-style targets: "Petera-Server: 10.0.2.10N:5700"
+                and the server's encryption chain (bind works offline)
+  one.img       root file system on LUKS2, bound to s1
+  two-of-3.img  the same, bound to any 2 of s1, s2, s3
+  initrd-initramfs-tools.img   made by the real mkinitramfs from a private
+                copy of /etc/initramfs-tools with Petera's hook and scripts
+
+The images are made without device-mapper: `mkfs.ext4 -d` writes a busybox
+root whose /init prints "root mounted" and powers off, and `cryptsetup
+reencrypt --encrypt` turns the file into LUKS2 in place.
+
+Each case starts real peterads on 127.0.0.1 and boots Debian's kernel with
+QEMU (TCG, user-mode network with restrict=on; each guest-side server
+address is forwarded by relay.py to its peterad) and reads the serial
+console with pexpect. Every wait is bounded; a boot is a pass or a fail.
+
+PETERA_BOOT_LOCK, when set, names a file held (flock) while the initramfs is
+built and while a VM runs, so that they do not overlap with builds.
+"""
+
+import contextlib
+import fcntl
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "harness"))
+
+import peterah  # noqa: E402
+
+PASSPHRASE = b"boot test passphrase"
+SERVERS = ("s1", "s2", "s3")
+GUEST_PORT = 5700
+GUEST_IP = "10.0.2.15"
+BOOT_TIMEOUT = 120        # seconds from QEMU's start to power-off
+PROMPT_TIMEOUT = 60       # seconds from QEMU's start to the passphrase prompt
+PETERA_TIMEOUT = 5        # the tokens' per-server timeout
+
+
+def guest_address(name):
+    return "10.0.2.%d" % (100 + SERVERS.index(name))
+
+
+def boot_dir():
+    path = os.environ.get("PETERA_BOOT_DIR")
+    if not path:
+        raise RuntimeError("PETERA_BOOT_DIR is not set (run the tests through ctest)")
+    return Path(path)
+
+
+@contextlib.contextmanager
+def machine_lock():
+    path = os.environ.get("PETERA_BOOT_LOCK")
+    if not path:
+        yield
+        return
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run(args, stdin=None, timeout=300, env=None, cwd=None):
+    proc = subprocess.run([str(a) for a in args], input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, env=env, cwd=cwd)
+    if proc.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s%s" % (
+            " ".join(str(a) for a in args), proc.returncode,
+            proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")))
+    return proc
+
+
+def kernel():
+    """Debian's newest installed kernel (linux-image-amd64): (vmlinuz, version)."""
+    found = []
+    for vmlinuz in glob.glob("/boot/vmlinuz-*"):
+        version = vmlinuz[len("/boot/vmlinuz-"):]
+        if os.path.isdir("/lib/modules/%s/kernel" % version):
+            found.append((version, vmlinuz))
+    if not found:
+        raise AssertionError("no kernel in /boot with its modules: install linux-image-amd64 "
+                             "(scripts/install-deps.sh)")
+    found.sort()
+    version, vmlinuz = found[-1]
+    return Path(vmlinuz), version
+
+
+# ---------------------------------------------------------------------------
+# The fixture.
+
+def issue_leaf(pki, ext, subject, san, key, out):
+    ca = pki / "ca"
+    csr = key.with_suffix(".csr")
+    run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-pkeyopt", "ec_param_enc:named_curve", "-out", key])
+    env = dict(os.environ, PKI_SAN=san)  # the configuration refers to it
+    run(["openssl", "req", "-new", "-config", ca / "openssl.cnf", "-key", key,
+         "-subj", subject, "-out", csr], env=env)
+    run(["openssl", "ca", "-batch", "-config", "openssl.cnf", "-name", "ca_intermediate",
+         "-extensions", ext, "-notext", "-startdate", "200101000000Z",
+         "-enddate", "450101000000Z", "-in", csr, "-out", out], env=env, cwd=ca)
+
+
+def make_server_certificates(pki, out):
+    """Per server: tls.pem, encrypt.pem, decrypt.d/ec.pem, for its guest address."""
+    intermediate = (pki / "ca" / "intermediate.pem").read_bytes()
+    for name in SERVERS:
+        d = out / name
+        (d / "decrypt.d").mkdir(parents=True, mode=0o700)
+        san = "IP:%s,IP:127.0.0.1" % guest_address(name)
+        issue_leaf(pki, "ext_tls", "/O=Petera Demo/OU=TLS/CN=%s.boot.test" % name, san,
+                   d / "tls.key", d / "tls-leaf.pem")
+        issue_leaf(pki, "ext_encrypt_ec", "/O=Petera Demo/OU=Encryption/CN=%s.boot.test" % name,
+                   san, d / "ec.key", d / "encrypt-leaf.pem")
+        tls = (d / "tls-leaf.pem").read_bytes() + intermediate + (d / "tls.key").read_bytes()
+        (d / "tls.pem").write_bytes(tls)
+        (d / "tls.pem").chmod(0o600)
+        chain = (d / "encrypt-leaf.pem").read_bytes() + intermediate
+        (d / "encrypt.pem").write_bytes(chain)
+        (d / "decrypt.d" / "ec.pem").write_bytes(chain + (d / "ec.key").read_bytes())
+        (d / "decrypt.d" / "ec.pem").chmod(0o600)
+        target = b"Petera-Server: %s:%d\n" % (guest_address(name).encode(), GUEST_PORT)
+        (out / ("%s.pem" % name)).write_bytes(target + chain)
+
+
+def make_root_image(work, image, key_file):
+    root = work / "rootfs"
+    if not root.exists():
+        for d in ("bin", "dev", "proc", "sys", "run", "tmp", "etc"):
+            (root / d).mkdir(parents=True)
+        shutil.copy2("/bin/busybox", root / "bin" / "busybox")
+        (root / "init").write_text("#!/bin/busybox sh\n"
+                                   "/bin/busybox echo 'root mounted'\n"
+                                   "/bin/busybox poweroff -f\n")
+        (root / "init").chmod(0o755)
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    run(["mkfs.ext4", "-q", "-F", "-d", root, image, "32M"])
+    run(["cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--reduce-device-size",
+         "32M", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
+         "--key-file", key_file, "--batch-mode", image])
+
+
+def bind(anchor, image, key_file, targets, threshold=None):
+    args = ["--timeout", PETERA_TIMEOUT, anchor, "luks", "bind", "-d", image,
+            "--key-file", key_file]
+    if threshold:
+        args += ["--threshold", threshold]
+    done = peterah.run_petera(args + targets, b"", timeout=120)
+    if done.returncode != 0:
+        raise AssertionError("bind failed: %s" % done.stderr.decode(errors="replace"))
+
+
+def make_initramfs_tools(out, devices, initrd):
+    """The real mkinitramfs, from a private copy of /etc/initramfs-tools."""
+    conf_dir = out / "initramfs-tools"
+    if conf_dir.exists():
+        shutil.rmtree(conf_dir)
+    shutil.copytree("/etc/initramfs-tools", conf_dir, symlinks=True)
+    integration = peterah.source_dir() / "integrations" / "initramfs-tools"
+    (conf_dir / "hooks").mkdir(exist_ok=True)
+    shutil.copy2(integration / "hooks" / "petera", conf_dir / "hooks" / "petera")
+    bottom = conf_dir / "scripts" / "init-bottom"
+    bottom.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(integration / "scripts" / "init-bottom" / "petera", bottom / "petera")
+    petera_conf = out / "petera-initramfs.conf"
+    petera_conf.write_text(
+        "# written by tests/boot/boot_test.py\n"
+        "PETERA_DEVICES='%s'\n"
+        "PETERA_BIN='%s'\n"
+        "PETERA_KEYSCRIPT='%s'\n"
+        "PETERA_NETWORK_TIMEOUT=20\n"
+        "PETERA_RECOVERY_TIMEOUT=30\n" % (" ".join(str(d) for d in devices),
+                                           peterah.petera_bin(), integration / "decrypt_petera"))
+    _, version = kernel()
+    env = dict(os.environ, PETERA_INITRAMFS_CONF=str(petera_conf))
+    started = time.monotonic()
+    run(["mkinitramfs", "-d", conf_dir, "-o", initrd, version], env=env, timeout=600)
+    print("mkinitramfs: %.1f s" % (time.monotonic() - started))
+    listing = run(["lsinitramfs", initrd]).stdout.decode()
+    for wanted in ("usr/bin/petera", "lib/cryptsetup/scripts/decrypt_petera",
+                   "scripts/init-bottom/petera", "conf/petera.conf",
+                   str(out / "pki" / "anchor.pem").lstrip("/")):
+        if wanted not in listing:
+            raise AssertionError("%s is not in the initramfs" % wanted)
+
+
+def build_initramfs_tools():
+    out = boot_dir()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    work = out / "work"
+    work.mkdir()
+    # The demo PKI, kept at a fixed path: the tokens name its anchor.
+    run(["bash", peterah.source_dir() / "certs-examples" / "make-pki.sh", out / "pki"],
+        timeout=600)
+    pki = out / "pki"
+    make_server_certificates(pki, out)
+    key_file = out / "passphrase"
+    key_file.write_bytes(PASSPHRASE)
+    key_file.chmod(0o600)
+    anchor = pki / "anchor.pem"
+    one, two_of_3 = out / "one.img", out / "two-of-3.img"
+    make_root_image(work, one, key_file)
+    bind(anchor, one, key_file, [out / "s1.pem"])
+    make_root_image(work, two_of_3, key_file)
+    bind(anchor, two_of_3, key_file, [out / ("%s.pem" % s) for s in SERVERS], threshold=2)
+    with machine_lock():
+        make_initramfs_tools(out, [one, two_of_3], out / "initrd-initramfs-tools.img")
+    print("boot fixture ready in %s" % out)
+
+
+# ---------------------------------------------------------------------------
+# Booting.
+
+class Servers:
+    """Real peterads on 127.0.0.1 for the named servers."""
+
+    def __init__(self, names):
+        self.running = {}
+        for name in names:
+            d = boot_dir() / name
+            self.running[name] = peterah.Server(d / "tls.pem", d / "encrypt.pem",
+                                                d / "decrypt.d").start()
+
+    def port(self, name):
+        """The server's port; a free port with nothing behind it when it is down."""
+        server = self.running.get(name)
+        return server.port if server else peterah.free_port()
+
+    def stop(self):
+        for server in self.running.values():
+            if server.alive:
+                server.stop()
+
+
+def qemu_command(image, initrd, servers, extra_cmdline):
+    vmlinuz, _ = kernel()
+    netdev = "user,id=n0,restrict=on,net=10.0.2.0/24"
+    for name in SERVERS:
+        netdev += ",guestfwd=tcp:%s:%d-cmd:%s %s %d" % (
+            guest_address(name), GUEST_PORT, sys.executable, HERE / "relay.py",
+            servers.port(name))
+    cmdline = ("console=ttyS0 panic=-1 net.ifnames=0 root=/dev/mapper/root rootfstype=ext4 "
+               "init=/init cryptopts=target=root,source=/dev/vda,luks,keyscript=decrypt_petera "
+               + extra_cmdline)
+    return ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-smp", "1",
+            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+            "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline,
+            "-drive", "file=%s,format=raw,if=virtio,snapshot=on" % image,
+            "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"]
+
+
+STATIC_IP = "ip=%s::10.0.2.2:255.255.255.0::eth0:off" % GUEST_IP
+
+
+class Boot:
+    """One VM boot on the serial console, with host-side timestamps."""
+
+    def __init__(self, command, log_path):
+        import pexpect
+        self.pexpect = pexpect
+        self.log = open(log_path, "wb")
+        self.started = time.monotonic()
+        self.child = pexpect.spawn(command[0], command[1:], timeout=BOOT_TIMEOUT,
+                                   logfile=self.log)
+        self.marks = {}
+
+    def expect(self, pattern, label, deadline):
+        left = deadline - (time.monotonic() - self.started)
+        try:
+            self.child.expect(pattern, timeout=max(left, 1))
+        except (self.pexpect.TIMEOUT, self.pexpect.EOF) as e:
+            raise AssertionError("no %r within %d s of starting QEMU (%s); console log: %s" % (
+                pattern, deadline, type(e).__name__, self.log.name))
+        self.marks[label] = time.monotonic() - self.started
+        return self.child.match
+
+    def finish(self):
+        try:
+            self.child.expect(self.pexpect.EOF, timeout=30)
+        except self.pexpect.TIMEOUT:
+            raise AssertionError("QEMU did not exit after power-off")
+        finally:
+            self.child.close(force=True)
+            self.log.close()
+
+    def kill(self):
+        if self.child.isalive():
+            self.child.close(force=True)
+        self.log.close()
+
+
+def boot_case(case):
+    out = boot_dir()
+    initrd = out / "initrd-initramfs-tools.img"
+    if not initrd.exists():
+        raise AssertionError("%s is missing: the fixture boot.initramfs-tools.build failed" % initrd)
+    if case == "server-up":
+        up, image, cmdline, unattended = ("s1",), out / "one.img", STATIC_IP, True
+    elif case == "server-down":
+        up, image, cmdline, unattended = (), out / "one.img", STATIC_IP, False
+    elif case == "threshold":
+        up, image, cmdline, unattended = ("s1", "s2"), out / "two-of-3.img", "ip=dhcp", True
+    else:
+        raise SystemExit("unknown case %s" % case)
+
+    servers = Servers(up)
+    log_path = out / ("console-initramfs-tools-%s.log" % case)
+    try:
+        with machine_lock():
+            boot = Boot(qemu_command(image, initrd, servers, cmdline), log_path)
+            try:
+                boot.expect(rb"petera: network up at ([0-9.]+) s", "network up", BOOT_TIMEOUT)
+                net_uptime = float(boot.child.match.group(1))
+                if unattended:
+                    boot.expect(rb"petera: key of root recovered at ([0-9.]+) s", "key recovered",
+                                BOOT_TIMEOUT)
+                    key_uptime = float(boot.child.match.group(1))
+                    print("guest uptime: network up %.2f s, key recovered %.2f s (%.2f s)" % (
+                        net_uptime, key_uptime, key_uptime - net_uptime))
+                else:
+                    boot.expect(rb"Please unlock disk root: ", "prompt", PROMPT_TIMEOUT)
+                    boot.child.send(PASSPHRASE + b"\r")
+                boot.expect(rb"cryptsetup: root: set up successfully", "volume open", BOOT_TIMEOUT)
+                boot.expect(rb"petera: network of the initramfs taken down", "network down",
+                            BOOT_TIMEOUT)
+                boot.expect(rb"root mounted", "root mounted", BOOT_TIMEOUT)
+                boot.finish()
+            except BaseException:
+                boot.kill()
+                raise
+    finally:
+        servers.stop()
+    marks = boot.marks
+    print("console, seconds since QEMU started: " +
+          ", ".join("%s %.1f" % (k, v) for k, v in sorted(marks.items(), key=lambda kv: kv[1])))
+    print("network up -> volume open: %.1f s" % (marks["volume open"] - marks["network up"]))
+    print("boot.initramfs-tools.%s: passed" % case)
+
+
+def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "build-initramfs-tools":
+        build_initramfs_tools()
+    elif len(sys.argv) == 3 and sys.argv[1] == "initramfs-tools":
+        boot_case(sys.argv[2])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
