@@ -161,6 +161,31 @@ def client_context(anchor=None):
     return ctx
 
 
+def connect_from(source, port, timeout=5.0):
+    """A TCP connection to 127.0.0.1:`port` from the loopback address
+    `source` (127.0.0.2, 127.0.0.3, ...), for tests of what peterad does
+    per client address."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def health_status_line(raw):
+    """GET /v1/health over TLS on an open socket (not verified: a probe);
+    returns the status line, e.g. "HTTP/1.1 200 OK"."""
+    with client_context().wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while b"\r\n" not in data:
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[0].decode(errors="replace")
+
+
 def https_request(port, method="GET", path="/v1/health", body=None,
                   headers=None, anchor=None, host="127.0.0.1", timeout=10.0,
                   context=None):

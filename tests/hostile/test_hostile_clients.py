@@ -275,24 +275,10 @@ class PerClientCapTest(unittest.TestCase):
     CAP = 3
 
     def connect_from(self, source, port):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(5)
-        s.bind((source, 0))
-        s.connect(("127.0.0.1", port))
-        return s
+        return peterah.connect_from(source, port)
 
     def tls_health_from(self, source, port):
-        ctx = peterah.client_context()
-        with self.connect_from(source, port) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-                tls.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                data = b""
-                while b"\r\n" not in data:
-                    chunk = tls.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                return data.split(b"\r\n", 1)[0]
+        return peterah.health_status_line(peterah.connect_from(source, port)).encode()
 
     def test_one_address_is_capped_and_the_others_are_served(self):
         server = start_server(["--max-connections-per-client", str(self.CAP),

@@ -34,28 +34,6 @@ def v2_header(source, port, command=0x21):
     return SIGNATURE + bytes([command, 0x11]) + struct.pack("!H", len(body)) + body
 
 
-def connect_from(source, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.bind((source, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def health(raw):
-    """GET /v1/health over TLS on an open socket; the status line."""
-    ctx = peterah.client_context()
-    with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-        tls.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while b"\r\n" not in data:
-            chunk = tls.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data.split(b"\r\n", 1)[0].decode()
-
-
 def wait_for(predicate, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -76,56 +54,56 @@ class ProxyProtocol(unittest.TestCase):
 
     def test_v1_and_v2_from_an_allowed_address_name_the_client(self):
         with self.server("--proxy-protocol-from", BALANCER + "/32") as srv:
-            raw = connect_from(BALANCER, srv.port)
+            raw = peterah.connect_from(BALANCER, srv.port)
             raw.sendall(b"PROXY TCP4 192.0.2.7 127.0.0.1 40001 5700\r\n")
-            self.assertEqual(health(raw), "HTTP/1.1 200 OK")
-            raw = connect_from(BALANCER, srv.port)
+            self.assertEqual(peterah.health_status_line(raw), "HTTP/1.1 200 OK")
+            raw = peterah.connect_from(BALANCER, srv.port)
             raw.sendall(v2_header("192.0.2.8", 40002))
-            self.assertEqual(health(raw), "HTTP/1.1 200 OK")
+            self.assertEqual(peterah.health_status_line(raw), "HTTP/1.1 200 OK")
             self.assertTrue(wait_for(lambda: "192.0.2.7:40001 GET /v1/health" in srv.log and
                                      "192.0.2.8:40002 GET /v1/health" in srv.log, 5),
                             srv.log[-2000:])
             # v2 LOCAL (a balancer's health check): its own address.
-            raw = connect_from(BALANCER, srv.port)
+            raw = peterah.connect_from(BALANCER, srv.port)
             raw.sendall(v2_header("192.0.2.9", 40003, command=0x20))
-            self.assertEqual(health(raw), "HTTP/1.1 200 OK")
+            self.assertEqual(peterah.health_status_line(raw), "HTTP/1.1 200 OK")
             self.assertNotIn("192.0.2.9", srv.log)
 
     def test_required_from_an_allowed_address_and_ignored_from_others(self):
         with self.server("--proxy-protocol-from", BALANCER + "/32") as srv:
             # From the balancer's address without a header: closed.
-            raw = connect_from(BALANCER, srv.port)
+            raw = peterah.connect_from(BALANCER, srv.port)
             with self.assertRaises((ssl.SSLError, OSError)):
-                health(raw)
+                peterah.health_status_line(raw)
             self.assertTrue(wait_for(lambda: "no PROXY protocol header" in srv.log, 5),
                             srv.log[-2000:])
             # Another address sending a header: not honoured (not TLS either).
-            raw = connect_from("127.0.0.2", srv.port)
+            raw = peterah.connect_from("127.0.0.2", srv.port)
             raw.sendall(b"PROXY TCP4 192.0.2.66 127.0.0.1 40066 5700\r\n")
             with self.assertRaises((ssl.SSLError, OSError)):
-                health(raw)
+                peterah.health_status_line(raw)
             # ... and served normally without one.
-            self.assertEqual(health(connect_from("127.0.0.2", srv.port)), "HTTP/1.1 200 OK")
+            self.assertEqual(peterah.health_status_line(peterah.connect_from("127.0.0.2", srv.port)), "HTTP/1.1 200 OK")
             self.assertNotIn("192.0.2.66", srv.log)
 
     def test_the_per_client_cap_counts_the_address_in_the_header(self):
         with self.server("--proxy-protocol-from", BALANCER + "/32",
                          "--max-connections-per-client", "1",
                          "--handshake-timeout", "30") as srv:
-            held = connect_from(BALANCER, srv.port)
+            held = peterah.connect_from(BALANCER, srv.port)
             held.sendall(v2_header("192.0.2.20", 41000))
             try:
                 time.sleep(0.3)
-                second = connect_from(BALANCER, srv.port)
+                second = peterah.connect_from(BALANCER, srv.port)
                 second.sendall(v2_header("192.0.2.20", 41001))
                 with self.assertRaises((ssl.SSLError, OSError)):
-                    health(second)
+                    peterah.health_status_line(second)
                 self.assertTrue(wait_for(lambda: "192.0.2.20:41001: refused" in srv.log, 5),
                                 srv.log[-2000:])
                 # Another client behind the same balancer is served.
-                other = connect_from(BALANCER, srv.port)
+                other = peterah.connect_from(BALANCER, srv.port)
                 other.sendall(v2_header("192.0.2.21", 41002))
-                self.assertEqual(health(other), "HTTP/1.1 200 OK")
+                self.assertEqual(peterah.health_status_line(other), "HTTP/1.1 200 OK")
             finally:
                 held.close()
 
@@ -161,7 +139,7 @@ class HAProxyInFront(unittest.TestCase):
                 self.assertTrue(wait_for(lambda: peterah.port_is_free(front) is False, 10),
                                 "haproxy did not listen")
                 for source in ("127.0.0.5", "127.0.0.6"):
-                    self.assertEqual(health(connect_from(source, front)), "HTTP/1.1 200 OK")
+                    self.assertEqual(peterah.health_status_line(peterah.connect_from(source, front)), "HTTP/1.1 200 OK")
                 # petera itself, through the balancer: a real TLS client.
                 anchor = peterah.make_pki() / "anchor.pem"
                 fetched = peterah.run_petera([anchor, "fetch", "127.0.0.1:%d" % front])
