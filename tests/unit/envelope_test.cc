@@ -12,6 +12,7 @@ namespace petera {
 namespace {
 
 using nlohmann::json;
+using testing::EncryptTo;
 using testing::LoadChain;
 using testing::LoadKey;
 using testing::SecretFromString;
@@ -20,19 +21,6 @@ using testing::SecretToString;
 EncryptionTarget Target(const std::string& chain, const std::string& host = "localhost",
                         uint16_t port = 5700) {
   return {LoadChain(chain), Address{host, port}};
-}
-
-// One server per chain, at localhost:5700, 5701, ... (a threshold refuses
-// one server twice).
-std::string EncryptTo(const SecretBytes& secret, std::vector<std::string> chains,
-                      size_t threshold = 1) {
-  std::vector<EncryptionTarget> targets;
-  for (size_t i = 0; i < chains.size(); ++i) {
-    targets.push_back(Target(chains[i], "localhost", static_cast<uint16_t>(5700 + i)));
-  }
-  auto text = Encrypt(secret, targets, threshold);
-  if (!text.ok()) throw std::runtime_error(text.error().message());
-  return *text;
 }
 
 // Offline decryption with the private keys of these files.

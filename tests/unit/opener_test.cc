@@ -19,21 +19,9 @@ namespace petera {
 namespace {
 
 using nlohmann::json;
-using testing::LoadChain;
+using testing::EncryptTo;
 using testing::LoadKey;
 using testing::SecretFromString;
-
-// One server per chain, at localhost:5700, 5701, ...
-std::string EncryptTo(const SecretBytes& secret, const std::vector<std::string>& chains,
-                      size_t threshold = 1) {
-  std::vector<EncryptionTarget> targets;
-  for (size_t i = 0; i < chains.size(); ++i) {
-    targets.push_back({LoadChain(chains[i]), Address{"localhost", static_cast<uint16_t>(5700 + i)}});
-  }
-  auto text = Encrypt(secret, targets, threshold);
-  if (!text.ok()) throw std::runtime_error(text.error().message());
-  return *text;
-}
 
 Envelope Parse(const std::string& text) {
   auto env = ParseEnvelope(text);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "petera/envelope.h"
 #include "petera/pem.h"
 
 namespace petera::testing {
@@ -43,6 +44,17 @@ SecretBytes SecretFromString(const std::string& s) {
 std::string SecretToString(const SecretBytes& s) {
   auto v = s.secret_view();
   return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+std::string EncryptTo(const SecretBytes& secret, const std::vector<std::string>& chains,
+                      size_t threshold) {
+  std::vector<EncryptionTarget> targets;
+  for (size_t i = 0; i < chains.size(); ++i) {
+    targets.push_back({LoadChain(chains[i]), Address{"localhost", static_cast<uint16_t>(5700 + i)}});
+  }
+  auto text = Encrypt(secret, targets, threshold);
+  if (!text.ok()) throw std::runtime_error(text.error().message());
+  return *text;
 }
 
 }  // namespace petera::testing

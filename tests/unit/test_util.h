@@ -24,6 +24,11 @@ Anchor LoadAnchor(const std::string& relative = "anchor.pem");
 SecretBytes SecretFromString(const std::string& s);
 std::string SecretToString(const SecretBytes& s);
 
+// `secret` encrypted to one demo server per chain, at localhost:5700,
+// 5701, ... (a threshold refuses one server twice); throws on failure.
+std::string EncryptTo(const SecretBytes& secret, const std::vector<std::string>& chains,
+                      size_t threshold = 1);
+
 }  // namespace petera::testing
 
 #endif  // PETERA_TESTS_UNIT_TEST_UTIL_H_
