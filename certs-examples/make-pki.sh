@@ -26,6 +26,10 @@ Builds a demo PKI for Petera in OUTDIR with the openssl command line tool:
   OUTDIR/bad/                negative material for tests: expired, not yet
                              valid, wrong purpose, wrong name, CN without SAN,
                              another root, SHA-1, RSA-1024, revoked, crl.pem
+  OUTDIR/clients/            client authorization (peterad --client-ca): the
+                             client CA, machine certificates with their keys
+                             (petera --cert) and key ids (--client-allow),
+                             negatives, and the client CA's CRLs
 
 --root-curve  the root CA's key: P-256 (the default, signing with SHA-256) or
               P-384 (SHA-384). The intermediate and every leaf are P-256 or
@@ -205,6 +209,7 @@ EOF
   ca_section intermediate intermediate.pem intermediate-key.pem sha256
   ca_section otherroot other/root.pem other/root-key.pem sha384
   ca_section otherintermediate other/intermediate.pem other/intermediate-key.pem sha256
+  ca_section clients clients/ca.pem clients/ca-key.pem sha256
   cat <<'EOF'
 [ ext_root ]
 basicConstraints     = critical, CA:TRUE, pathlen:1
@@ -256,17 +261,35 @@ subjectAltName         = $ENV::PKI_SAN
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
+# A machine's certificate for peterad --client-ca (client authorization).
+[ ext_client ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = clientAuth
+subjectAltName         = $ENV::PKI_SAN
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+# Negative: a machine certificate without clientAuth.
+[ ext_client_serveronly ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = $ENV::PKI_SAN
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
 [ ext_crl ]
 authorityKeyIdentifier = keyid:always
 EOF
 } >"$CNF"
 
-for name in root intermediate otherroot otherintermediate; do
+for name in root intermediate otherroot otherintermediate clients; do
   mkdir -p "$CA/db/$name/newcerts"
   : >"$CA/db/$name/index.txt"
   echo 1000 >"$CA/db/$name/crlnumber"
 done
-mkdir -p "$CA/other"
+mkdir -p "$CA/other" "$CA/clients"
 
 # ---------------------------------------------------------------- helpers
 
@@ -314,6 +337,12 @@ make_ca otherroot self ext_root "/O=Not Petera/CN=Unrelated Root CA" P-384 \
   "$CA/other/root.pem" "$CA/other/root-key.pem" sha384
 make_ca otherintermediate otherroot ext_intermediate "/O=Not Petera/CN=Unrelated Intermediate CA" P-256 \
   "$CA/other/intermediate.pem" "$CA/other/intermediate-key.pem" sha384
+
+# The client CA: a root of its own, one level (pathlen:0), for the machines
+# that may recover (peterad --client-ca). It answers another question than
+# the server CA ("is this one of our machines?"), so it is kept apart.
+make_ca clients self ext_intermediate "$ORG/CN=Petera Demo Client CA" P-256 \
+  "$CA/clients/ca.pem" "$CA/clients/ca-key.pem" sha256
 
 cp "$CA/root.pem" "$STAGE/anchor.pem"
 INTERMEDIATE=$CA/intermediate.pem
@@ -423,6 +452,40 @@ bad_tls otherroot-tls otherintermediate ext_tls "$WORK/bad.key" "/O=Not Petera/C
 cp "$CA/other/root.pem" "$BAD/otherroot-anchor.pem"
 public "$BAD/otherroot-anchor.pem"
 
+# ---------------------------------------------------------------- clients
+# CLIENTS/NAME.pem: a machine's certificate followed by its private key
+# (0600), as petera --cert takes it; NAME.key-id: the base64url SHA-256 of
+# its public key, as peterad --client-allow lists it.
+
+CLIENTS=$STAGE/clients
+mkdir -p "$CLIENTS"
+chmod 0755 "$CLIENTS"
+
+# client NAME CA EXT START END
+client() {
+  local name=$1 ca=$2 ext=$3 start=$4 end=$5
+  local org=$ORG
+  [[ $ca == otherintermediate ]] && org="/O=Not Petera"
+  ec_key P-256 "$WORK/client.key"
+  issue "$ca" "$ext" "$org/CN=$name.example.net" "$WORK/client.key" "$WORK/client.pem" \
+    "$start" "$end" "DNS:$name.example.net"
+  cat "$WORK/client.pem" "$WORK/client.key" >"$CLIENTS/$name.pem"
+  private "$CLIENTS/$name.pem"
+  openssl x509 -in "$WORK/client.pem" -noout -pubkey | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -binary | basenc --base64url | tr -d '=\n' >"$CLIENTS/$name.key-id"
+  echo >>"$CLIENTS/$name.key-id"
+  public "$CLIENTS/$name.key-id"
+  cp "$WORK/client.pem" "$WORK/client-$name.crt"
+}
+
+client laptop1 clients ext_client "$GOOD_START" "$GOOD_END"
+client laptop2 clients ext_client "$GOOD_START" "$GOOD_END"
+client revoked clients ext_client "$GOOD_START" "$GOOD_END"
+client expired clients ext_client "$GOOD_START" "$EXPIRED_END"
+client no-client-auth clients ext_client_serveronly "$GOOD_START" "$GOOD_END"
+client other-ca otherintermediate ext_client "$GOOD_START" "$GOOD_END"
+cp "$CA/clients/ca.pem" "$CLIENTS/ca.pem"
+
 # ---------------------------------------------------------------- RSA leaves
 
 wait_rsa_keys
@@ -445,17 +508,31 @@ bad_encrypt rsa1024-encrypt intermediate ext_encrypt_rsa "$WORK/rsa1024.key" "$G
 )
 cat "$CA/root-crl.pem" "$CA/intermediate-crl.pem" >"$BAD/crl.pem"
 
+# Client CRLs: none revoked, revoked.pem revoked, and laptop2 revoked too
+# (a test swaps these files and reloads peterad).
+client_crl() { # client_crl OUT
+  (cd "$CA" && run openssl ca -batch -config "$CNF" -name ca_clients -gencrl \
+    -crl_lastupdate "$GOOD_START" -crl_nextupdate "$GOOD_END" -out "$1")
+}
+client_crl "$CLIENTS/crl-empty.pem"
+(cd "$CA" && run openssl ca -config "$CNF" -name ca_clients -revoke "$WORK/client-revoked.crt" \
+  -crl_reason keyCompromise)
+client_crl "$CLIENTS/crl.pem"
+(cd "$CA" && run openssl ca -config "$CNF" -name ca_clients -revoke "$WORK/client-laptop2.crt" \
+  -crl_reason superseded)
+client_crl "$CLIENTS/crl-laptop2.pem"
+
 # ---------------------------------------------------------------- finish
 
-public "$STAGE/anchor.pem" "$BAD/crl.pem"
+public "$STAGE/anchor.pem" "$BAD/crl.pem" "$CLIENTS"/ca.pem "$CLIENTS"/crl*.pem
 for n in 1 2 3; do
   public "$STAGE/s$n/encrypt-ec.pem" "$STAGE/s$n/encrypt-rsa.pem"
   private "$STAGE/s$n/tls.pem" "$STAGE/s$n"/decrypt.d/*.pem
 done
 # ca/ stays 0700 as a whole (it holds the CA keys and databases); the
 # certificates and CRLs in it are public, the keys are not.
-public "$CA"/*.pem "$CA"/other/*.pem
-private "$CA"/*-key.pem "$CA"/other/*-key.pem
+public "$CA"/*.pem "$CA"/other/*.pem "$CA"/clients/*.pem
+private "$CA"/*-key.pem "$CA"/other/*-key.pem "$CA"/clients/*-key.pem
 chmod 0700 "$CA"
 rm -rf -- "$WORK"
 
@@ -476,4 +553,7 @@ Petera demo PKI written to $OUTDIR (valid 2020-01-01 .. 2045-01-01):
                         rotated/encrypt-ec.pem + rotated/ec.pem (second P-256 key)
   bad/                  negative chains and keys, otherroot-anchor.pem, crl.pem
                         (root + intermediate CRLs; revoked serial ${revoked_serial#serial=})
+  clients/              ca.pem (client CA, EC P-256), laptop1.pem, laptop2.pem (cert + key,
+                        0600) and their .key-id; expired, no-client-auth, revoked and
+                        other-ca negatives; crl.pem, crl-empty.pem, crl-laptop2.pem
 EOF

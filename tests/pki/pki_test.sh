@@ -481,4 +481,47 @@ check_eq "crl.pem: the root's CRL revokes nothing" 1 \
 verify_fails "crl_check_all needs the root's CRL too" "unable to get certificate CRL" \
   -crl_check_all -CRLfile "$TMP/crl2.pem" "$PKI/s1/encrypt-ec.pem"
 
+# ------------------------------------------------------------ clients
+
+C=$PKI/clients
+# client_verify EXPECT NAME [openssl verify options] CERT: against the
+# client CA alone, as a client certificate.
+client_verify() {
+  local expect=$1 name=$2 out
+  shift 2
+  out=$(openssl verify -x509_strict -purpose sslclient -CAfile "$C/ca.pem" "$@" 2>&1)
+  if [[ $expect == ok ]] && grep -q ': OK$' <<<"$out"; then
+    pass "$name"
+  elif [[ $expect != ok ]] && ! grep -q ': OK$' <<<"$out" && grep -qiF -- "$expect" <<<"$out"; then
+    pass "$name"
+  else
+    fail "$name" "expected: $expect"$'\n'"$out"
+  fi
+}
+client_verify ok "clients/laptop1.pem: a client certificate of the client CA" "$C/laptop1.pem"
+client_verify ok "clients/laptop2.pem: a client certificate of the client CA" "$C/laptop2.pem"
+client_verify "certificate has expired" "clients/expired.pem: expired" "$C/expired.pem"
+client_verify "unsuitable certificate purpose" "clients/no-client-auth.pem: no clientAuth" \
+  "$C/no-client-auth.pem"
+client_verify "unable to get local issuer" "clients/other-ca.pem: another CA" "$C/other-ca.pem"
+client_verify "certificate revoked" "clients/revoked.pem: revoked by crl.pem" \
+  -crl_check -CRLfile "$C/crl.pem" "$C/revoked.pem"
+client_verify ok "clients/laptop2.pem: not in crl.pem" -crl_check -CRLfile "$C/crl.pem" "$C/laptop2.pem"
+client_verify "certificate revoked" "clients/laptop2.pem: revoked by crl-laptop2.pem" \
+  -crl_check -CRLfile "$C/crl-laptop2.pem" "$C/laptop2.pem"
+client_verify ok "clients/revoked.pem: fine with crl-empty.pem" \
+  -crl_check -CRLfile "$C/crl-empty.pem" "$C/revoked.pem"
+check_not "clients/ca.pem: not the server anchor" cmp -s "$C/ca.pem" "$ANCHOR"
+for name in laptop1 laptop2; do
+  check_eq "clients/$name.pem: private (0600)" 600 "$(mode "$C/$name.pem")"
+  check_eq "clients/$name.pem: the key belongs to the certificate" \
+    "$(openssl x509 -in "$C/$name.pem" -noout -pubkey)" \
+    "$(openssl pkey -in "$C/$name.pem" -pubout 2>&1)"
+  check_eq "clients/$name.key-id: the SHA-256 of its public key" \
+    "$(openssl pkey -in "$C/$name.pem" -pubout -outform DER | openssl dgst -sha256 -binary |
+       basenc --base64url | tr -d '=\n')" "$(cat "$C/$name.key-id")"
+  check_eq "clients/$name.pem: SAN DNS:$name.example.net" "DNS:$name.example.net" \
+    "$(ext "$C/$name.pem" subjectAltName)"
+done
+
 finish
