@@ -2,6 +2,7 @@
 #include "petera/luks_token.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,19 @@ bool IsSafePath(const std::string& path) {
     return u < 0x20 || u == 0x7f;
   });
 }
+
+}  // namespace
+
+bool IsTpmHandle(std::string_view spec) {
+  constexpr std::string_view kPrefix = "handle:0x";
+  if (spec.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string_view digits = spec.substr(kPrefix.size());
+  return !digits.empty() && digits.size() <= 8 &&
+         std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+namespace {
 
 Result<std::vector<int>> ParseKeyslots(const json& doc) {
   auto it = doc.find("keyslots");
@@ -75,6 +89,19 @@ Status ParseSettings(const json& doc, LuksToken& token) {
       token.crls.push_back(path.get<std::string>());
     }
   }
+  if (settings.contains("cert")) {
+    auto cert = JsonString(settings, "cert", kMaxLuksPathBytes);
+    if (!cert.ok() || !IsSafePath(*cert)) return Bad("'cert' must be an absolute path");
+    token.cert = *cert;
+  }
+  if (settings.contains("key")) {
+    auto key = JsonString(settings, "key", kMaxLuksPathBytes);
+    if (!key.ok() || (!IsSafePath(*key) && !IsTpmHandle(*key))) {
+      return Bad("'key' must be an absolute path or handle:0x followed by 1 to 8 hex digits");
+    }
+    if (token.cert.empty()) return Bad("'key' without 'cert'");
+    token.key = *key;
+  }
   if (auto timeout = settings.find("timeout"); timeout != settings.end()) {
     if (!timeout->is_number_unsigned() || *timeout < 1 || *timeout > 3600) {
       return Bad("'timeout' must be a whole number of seconds from 1 to 3600");
@@ -111,6 +138,8 @@ Result<std::string> SerializeLuksToken(const LuksToken& token) {
                    {"anchor", token.anchor},
                    {"timeout", token.timeout_seconds}};
   if (!token.crls.empty()) settings["crl"] = token.crls;
+  if (!token.cert.empty()) settings["cert"] = token.cert;
+  if (!token.key.empty()) settings["key"] = token.key;
   json doc = {{"type", kLuksTokenType},
               {"keyslots", std::move(keyslots)},
               {"petera", std::move(settings)},

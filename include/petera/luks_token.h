@@ -6,7 +6,8 @@
 //
 //   {"type": "petera", "keyslots": ["1"],
 //    "petera": {"version": 1, "anchor": "/etc/petera/anchor.pem",
-//               "crl": ["/etc/petera/ca.crl"], "timeout": 10},
+//               "crl": ["/etc/petera/ca.crl"], "timeout": 10,
+//               "cert": "/etc/petera/client.pem", "key": "handle:0x81000001"},
 //    "jwe": { the envelope of the keyslot's passphrase }}
 //
 // A header is read as root at boot from a disk anyone may have written:
@@ -36,6 +37,8 @@ struct LuksToken {
   std::string anchor;         // absolute path of the anchor PEM
   std::vector<std::string> crls;  // absolute paths of CRL files
   unsigned timeout_seconds = 10;  // per server, as petera --timeout
+  std::string cert;  // absolute path of the client certificate (--cert), or empty
+  std::string key;   // --key: an absolute path, "handle:0x..." (a TPM key), or empty
   std::string envelope;           // the envelope, as JSON text
 };
 
@@ -44,6 +47,9 @@ struct LuksToken {
 // that is a JSON object (ParseEnvelope checks the envelope itself).
 // Errors are kCorrupt and say which member is wrong.
 Result<LuksToken> ParseLuksToken(std::string_view json);
+
+// "handle:0x81000001": a persistent TPM 2.0 key handle (1 to 8 hex digits).
+bool IsTpmHandle(std::string_view spec);
 
 // The token's JSON, as ParseLuksToken reads it.
 Result<std::string> SerializeLuksToken(const LuksToken& token);

@@ -58,9 +58,15 @@ petera::Result<petera::SecretBytes> Recover(crypt_device* cd, int token) {
   PETERA_ASSIGN_OR_RETURN(petera::Anchor anchor, petera::Anchor::Load(parsed.anchor));
   for (const auto& crl : parsed.crls) PETERA_TRY(anchor.AddCrlFile(crl));
   PETERA_ASSIGN_OR_RETURN(petera::Envelope envelope, petera::ParseEnvelope(parsed.envelope));
+  std::shared_ptr<const petera::client::ClientCredential> credential;
+  if (!parsed.cert.empty()) {
+    PETERA_ASSIGN_OR_RETURN(credential,
+                            petera::client::LoadClientCredential(parsed.cert, parsed.key));
+  }
   petera::client::Reporter reporter(false);
   return petera::client::DecryptEnvelope(anchor, envelope, {},
-                                         std::chrono::seconds(parsed.timeout_seconds), reporter);
+                                         std::chrono::seconds(parsed.timeout_seconds), reporter,
+                                         std::move(credential));
 }
 
 int Open(crypt_device* cd, int token, char** buffer, size_t* buffer_len) {
@@ -132,6 +138,8 @@ PETERA_TOKEN_EXPORT void cryptsetup_token_dump(crypt_device* cd, const char* jso
     }
     Log(cd, CRYPT_LOG_NORMAL, "\tAnchor:     " + parsed->anchor);
     for (const auto& crl : parsed->crls) Log(cd, CRYPT_LOG_NORMAL, "\tCRL:        " + crl);
+    if (!parsed->cert.empty()) Log(cd, CRYPT_LOG_NORMAL, "\tClient:     " + parsed->cert);
+    if (!parsed->key.empty()) Log(cd, CRYPT_LOG_NORMAL, "\tClient key: " + parsed->key);
     Log(cd, CRYPT_LOG_NORMAL, "\tTimeout:    " + std::to_string(parsed->timeout_seconds) + " s");
     auto envelope = petera::ParseEnvelope(parsed->envelope);
     if (!envelope.ok()) {

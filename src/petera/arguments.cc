@@ -13,7 +13,9 @@ bool IsCommand(const std::string& arg) {
 
 bool IsOption(const std::string& arg) { return arg.size() > 1 && arg.front() == '-'; }
 
-bool TakesValue(const std::string& arg) { return arg == "--timeout" || arg == "--crl"; }
+bool TakesValue(const std::string& arg) {
+  return arg == "--timeout" || arg == "--crl" || arg == "--cert" || arg == "--key";
+}
 
 // Options of one command (encrypt's, verify's), alone or as --name=value.
 bool IsCommandOption(const std::string& arg) {

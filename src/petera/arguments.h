@@ -25,8 +25,8 @@ struct SplitArguments {
 };
 
 // The anchor is the first argument before the command that is neither an
-// option nor the value of an option taking one (--timeout, --crl,
-// --threshold, --name). A command's own options given before the command
+// option nor the value of an option taking one (--timeout, --crl, --cert,
+// --key, --threshold, --name). A command's own options given before the command
 // (--threshold, --name, --tls, --encryption, --allow-empty) move to just
 // after it, so that every option may come before or after the command.
 // `args` excludes the program name.

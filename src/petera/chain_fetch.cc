@@ -28,7 +28,7 @@ Result<std::vector<FetchedChain>> FetchChains(const Anchor& anchor,
                                               const std::vector<Address>& addresses,
                                               const ClientSettings& settings) {
   if (addresses.empty()) return std::vector<FetchedChain>{};
-  PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext());
+  PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext(settings.credential.get()));
   IoRunner runner;
   std::vector<std::optional<FetchedChain>> chains(addresses.size());
   std::optional<Error> failure;

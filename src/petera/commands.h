@@ -8,11 +8,13 @@
 #define PETERA_CLIENT_COMMANDS_H_
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli_io.h"
+#include "client_credential.h"
 #include "petera/result.h"
 #include "petera/trust.h"
 
@@ -21,6 +23,8 @@ namespace petera::client {
 struct CommonOptions {
   std::string anchor;  // empty when not given (inspect and luks allow that)
   std::vector<std::string> crls;
+  std::string cert;  // --cert: client certificate chain (and key)
+  std::string key;   // --key: the client's key elsewhere (file, TPM)
   unsigned timeout_seconds = 10;
   bool timeout_given = false;  // --timeout was given (luks: else the token's)
   bool verbose = false;
@@ -47,6 +51,8 @@ struct VerifyOptions {
 
 // The anchor with every --crl file added.
 Result<Anchor> LoadAnchor(const CommonOptions& options);
+// The --cert/--key credential, or null when --cert is not given.
+Result<std::shared_ptr<const ClientCredential>> LoadCredential(const CommonOptions& options);
 
 Status RunFetch(const CommonOptions& options, const std::string& host);
 // `threshold`: how many of the targets decryption needs (1 to their number).

@@ -22,13 +22,15 @@ Result<std::vector<Address>> ParseHosts(const std::vector<std::string>& hosts) {
 
 Status RunDecrypt(const CommonOptions& options, const std::vector<std::string>& host_texts) {
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  PETERA_ASSIGN_OR_RETURN(auto credential, LoadCredential(options));
   PETERA_ASSIGN_OR_RETURN(std::vector<Address> hosts, ParseHosts(host_texts));
   PETERA_ASSIGN_OR_RETURN(std::string text, ReadStdinText(kMaxEnvelopeBytes, "the envelope"));
   PETERA_ASSIGN_OR_RETURN(Envelope envelope, ParseEnvelope(text));
   Reporter reporter(options.verbose);
   PETERA_ASSIGN_OR_RETURN(SecretBytes plaintext,
                           DecryptEnvelope(anchor, envelope, hosts,
-                                          std::chrono::seconds(options.timeout_seconds), reporter));
+                                          std::chrono::seconds(options.timeout_seconds), reporter,
+                                          std::move(credential)));
   return WriteStdout(plaintext.secret_view());
 }
 

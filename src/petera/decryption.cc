@@ -98,7 +98,8 @@ std::string JoinAddresses(const std::vector<Address>& addresses) {
 
 Result<SecretBytes> DecryptEnvelope(const Anchor& anchor, const Envelope& envelope,
                                     const std::vector<Address>& hosts,
-                                    std::chrono::seconds timeout, const Reporter& reporter) {
+                                    std::chrono::seconds timeout, const Reporter& reporter,
+                                    std::shared_ptr<const ClientCredential> credential) {
   TrustedRecipients recipients = CheckRecipients(anchor, envelope, reporter);
   if (recipients.trusted.empty()) return NoneTrusted(recipients, reporter);
   if (recipients.trusted.size() < envelope.threshold) {
@@ -107,7 +108,7 @@ Result<SecretBytes> DecryptEnvelope(const Anchor& anchor, const Envelope& envelo
   std::vector<ServerPlan> plan = hosts.empty()
                                      ? PlanFromEnvelope(envelope, recipients.trusted)
                                      : PlanForHosts(envelope, recipients.trusted, hosts);
-  ClientSettings settings{timeout, &reporter, {}};
+  ClientSettings settings{timeout, &reporter, {}, std::move(credential)};
   PETERA_ASSIGN_OR_RETURN(RecoveryOutcome outcome,
                           RecoverFromServers(anchor, envelope, plan, settings));
   if (outcome.stopped) {

@@ -65,6 +65,7 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
                   size_t threshold, bool allow_empty) {
   PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(texts, threshold));
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(options));
+  PETERA_ASSIGN_OR_RETURN(auto credential, LoadCredential(options));
   Reporter reporter(options.verbose);
   PETERA_TRY(LoadFiles(anchor, reporter, planned));
   // The whole input, bounded, before a single packet goes out.
@@ -75,7 +76,8 @@ Status RunEncrypt(const CommonOptions& options, const std::vector<std::string>& 
                  "the input to encrypt is empty (an empty key is a mistake, often a failed "
                  "command before the pipe); give --allow-empty to encrypt it anyway");
   }
-  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {},
+                          std::move(credential)};
   PETERA_ASSIGN_OR_RETURN(auto targets, ResolveOnlineTargets(anchor, planned, settings));
   PETERA_ASSIGN_OR_RETURN(std::string envelope, Encrypt(plaintext, targets, threshold));
   plaintext.Clear();

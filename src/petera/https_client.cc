@@ -44,7 +44,7 @@ bool IsClosedByPeer(const ErrorCode& ec) {
 
 }  // namespace
 
-Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const ClientCredential* credential) {
   try {
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     SSL_CTX* native = ctx->native_handle();
@@ -52,6 +52,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
     // Peer validation is Petera's own (VerifyTlsChain), right after the
     // handshake; OpenSSL's default store must play no part in it.
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+    if (credential != nullptr) PETERA_TRY(UseClientCredential(native, *credential));
     return ctx;
   } catch (const boost::system::system_error& e) {
     return Error(ErrorCategory::kInternal,

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "cli_io.h"
+#include "client_credential.h"
 #include "host_resolver.h"
 #include "petera/address.h"
 #include "petera/result.h"
@@ -46,6 +47,8 @@ struct ClientSettings {
   // Name lookups, each in a thread of its own (host_resolver.h); empty means
   // ResolveWithGetaddrinfo. IP literals are never looked up.
   ResolveFunction resolve;
+  // Presented when a server asks for a client certificate; may be null.
+  std::shared_ptr<const ClientCredential> credential = nullptr;
 };
 
 struct HttpRequest {
@@ -64,8 +67,10 @@ struct HttpResponse {
 
 // A TLS client context: TLS 1.2 at least with ECDHE AEAD suites only, groups
 // X25519, P-256 and P-384, OpenSSL verification off (Petera validates the
-// chain itself, see above), no compression or renegotiation.
-Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext();
+// chain itself, see above), no compression or renegotiation. With
+// `credential`, the client certificate a server may ask for.
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(
+    const ClientCredential* credential = nullptr);
 
 class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
  public:

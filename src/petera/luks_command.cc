@@ -134,11 +134,10 @@ class Volume {
         continue;
       }
       const char* json = nullptr;
-      if (crypt_token_json_get(cd_, id, &json) < 0 || json == nullptr) {
-        out.push_back({id, Error(ErrorCategory::kCorrupt, "token cannot be read")});
-        continue;
-      }
-      out.push_back({id, ParseLuksToken(json)});
+      bool readable = crypt_token_json_get(cd_, id, &json) >= 0 && json != nullptr;
+      out.emplace_back(Token{id, readable ? ParseLuksToken(json)
+                                          : Result<LuksToken>(Error(ErrorCategory::kCorrupt,
+                                                                    "token cannot be read"))});
     }
     return out;
   }
@@ -259,15 +258,23 @@ Result<Anchor> TokenAnchor(const CommonOptions& options, const LuksToken& token)
   return anchor;
 }
 
+// The client certificate given on the command line, else the token's.
+Result<std::shared_ptr<const ClientCredential>> TokenCredential(const CommonOptions& options,
+                                                                const LuksToken& token) {
+  if (!options.cert.empty() || token.cert.empty()) return LoadCredential(options);
+  return LoadClientCredential(token.cert, token.key);
+}
+
 // Recovers the passphrase a token holds, and checks it opens its keyslot.
 Result<SecretBytes> RecoverPassphrase(const CommonOptions& options, const Volume& volume,
                                       const LuksToken& token, const Reporter& reporter) {
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, TokenAnchor(options, token));
+  PETERA_ASSIGN_OR_RETURN(auto credential, TokenCredential(options, token));
   PETERA_ASSIGN_OR_RETURN(Envelope envelope, ParseEnvelope(token.envelope));
   unsigned timeout = options.timeout_given ? options.timeout_seconds : token.timeout_seconds;
   PETERA_ASSIGN_OR_RETURN(SecretBytes passphrase,
                           DecryptEnvelope(anchor, envelope, {}, std::chrono::seconds(timeout),
-                                          reporter));
+                                          reporter, std::move(credential)));
   for (int slot : token.keyslots) {
     if (volume.SlotOpenedBy(passphrase, slot).ok()) return passphrase;
   }
@@ -357,6 +364,8 @@ LuksToken NewToken(const CommonOptions& options, std::string envelope) {
   token.anchor = Absolute(options.anchor);
   for (const auto& crl : options.crls) token.crls.push_back(Absolute(crl));
   token.timeout_seconds = options.timeout_seconds;
+  if (!options.cert.empty()) token.cert = Absolute(options.cert);
+  if (!options.key.empty()) token.key = IsTpmHandle(options.key) ? options.key : Absolute(options.key);
   token.envelope = std::move(envelope);
   return token;
 }
@@ -368,7 +377,9 @@ Result<std::string> EncryptPassphrase(const CommonOptions& options, const Anchor
                                       const SecretBytes& passphrase, const Reporter& reporter) {
   PETERA_ASSIGN_OR_RETURN(PlannedTargets planned, ParseTargets(targets, threshold));
   PETERA_TRY(LoadFiles(anchor, reporter, planned));
-  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {}};
+  PETERA_ASSIGN_OR_RETURN(auto credential, LoadCredential(options));
+  ClientSettings settings{std::chrono::seconds(options.timeout_seconds), &reporter, {},
+                          std::move(credential)};
   PETERA_ASSIGN_OR_RETURN(auto resolved, ResolveOnlineTargets(anchor, planned, settings));
   return Encrypt(passphrase, resolved, threshold);
 }
@@ -500,6 +511,10 @@ Status Rebind(const CommonOptions& options, const LuksOptions& luks) {
     settings.crls = old->crls;
   }
   if (!settings.timeout_given) settings.timeout_seconds = old->timeout_seconds;
+  if (settings.cert.empty()) {
+    settings.cert = old->cert;
+    settings.key = old->key;
+  }
   PETERA_ASSIGN_OR_RETURN(Anchor anchor, LoadAnchor(settings));
   PETERA_ASSIGN_OR_RETURN(std::string envelope,
                           EncryptPassphrase(settings, anchor, targets, threshold,
@@ -582,7 +597,9 @@ Status List(const LuksOptions& luks) {
     }
     out += slots + ": " + id + ", any " + std::to_string(envelope->threshold) + " of " +
            std::to_string(envelope->recipients.size()) + ": " + servers + " [" +
-           Certificates(*envelope) + "]\n";
+           Certificates(*envelope) + "]" +
+           (token.parsed->cert.empty() ? "" : ", client " + token.parsed->cert) +
+           (token.parsed->key.empty() ? "" : " key " + token.parsed->key) + "\n";
   }
   return WriteStdout(out);
 }

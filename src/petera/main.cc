@@ -105,8 +105,8 @@ struct Parsed {
 
 // Subcommand help does not list the global options; say where they go.
 const char* const kGlobalNote =
-    "\n\nGlobal options (--timeout SECONDS, --crl FILE, -v) may come before or after\n"
-    "the command; see petera --help.";
+    "\n\nGlobal options (--timeout SECONDS, --crl FILE, --cert FILE, --key SPEC, -v) may\n"
+    "come before or after the command; see petera --help.";
 
 void AddLuksCommands(CLI::App& app, Parsed& p) {
   auto* luks = app.add_subcommand(
@@ -255,6 +255,14 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
   app.add_option("--crl", p.common.crls,
                  "CRL file (PEM) to check revocation against; repeatable")
       ->type_name("FILE");
+  app.add_option("--cert", p.common.cert,
+                 "Client certificate chain and private key (PEM, chmod 600) for servers that "
+                 "authorize clients")
+      ->type_name("FILE");
+  app.add_option("--key", p.common.key,
+                 "The client's private key when not in --cert: a PEM file, a TSS2 PEM file or "
+                 "handle:0x81000001 (TPM 2.0, through OpenSSL's tpm2 provider)")
+      ->type_name("FILE|handle:N");
   app.add_flag("-v,--verbose", p.common.verbose, "Report each server's progress on stderr");
   app.set_version_flag("--version", "petera " PETERA_VERSION);
 }

@@ -205,7 +205,7 @@ Result<RecoveryOutcome> RecoverFromServers(const Anchor& anchor, const Envelope&
                                            const ClientSettings& settings) {
   RecoveryOutcome outcome;
   if (plan.empty()) return outcome;
-  PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext());
+  PETERA_ASSIGN_OR_RETURN(auto tls, MakeTlsContext(settings.credential.get()));
   IoRunner runner;
   std::vector<std::optional<Error>> errors(plan.size());
   PayloadOpener opener(envelope);

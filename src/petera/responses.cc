@@ -49,6 +49,12 @@ Error ErrorFromAnswer(const HttpResponse& answer) {
   if (answer.status == 404) {
     return Error(ErrorCategory::kNotFound, "server does not hold the key (" + status + ")");
   }
+  if (answer.status == 403 && code == "client_not_authorized") {
+    return Error(ErrorCategory::kProtocol,
+                 "server does not authorize this client (" + status +
+                     "): it needs a client certificate it accepts (--cert), and its operator "
+                     "may have revoked or de-listed this one");
+  }
   return Error(ErrorCategory::kProtocol, "server refused the request (" + status + ")");
 }
 

@@ -70,13 +70,20 @@ bool IsJsonContentType(std::string_view value) {
   return true;
 }
 
+// Adds to what the log line says about a request (the client's identity
+// may be there already).
 void SetDetail(std::string* log_detail, const std::string& text) {
-  if (log_detail != nullptr) *log_detail = text;
+  if (log_detail == nullptr) return;
+  if (!log_detail->empty()) *log_detail += "; ";
+  *log_detail += text;
 }
 
-Response HandleRecover(const Request& request, const KeyStore& keys,
+Response HandleRecover(const Request& request, const KeyStore& keys, ClientGate* gate,
                        std::string* log_detail) {
   if (request.method() != http::verb::post) return MethodNotAllowed(request, "POST");
+  if (gate != nullptr && !gate->Authorize(log_detail)) {
+    return Error(request, http::status::forbidden, "client_not_authorized");
+  }
   auto content_type = request.find(http::field::content_type);
   if (content_type == request.end() || !IsJsonContentType(content_type->value())) {
     return Error(request, http::status::unsupported_media_type, "unsupported_media_type");
@@ -133,9 +140,10 @@ Response MakeErrorResponse(http::status status, std::string_view code, unsigned 
   return res;
 }
 
-Response Handle(const Request& request, const KeyStore& keys, std::string* log_detail) {
+Response Handle(const Request& request, const KeyStore& keys, ClientGate* gate,
+                std::string* log_detail) {
   std::string_view path = PathOf(request);
-  if (path == "/v1/recover") return HandleRecover(request, keys, log_detail);
+  if (path == "/v1/recover") return HandleRecover(request, keys, gate, log_detail);
   if (path == "/v1/chain") return HandleChain(request, keys);
   if (path == "/v1/health") return HandleHealth(request, keys);
   SetDetail(log_detail, "no such endpoint");

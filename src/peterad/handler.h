@@ -31,9 +31,22 @@ using Response = http::response<http::string_body>;
 
 inline constexpr std::string_view kServerName = "peterad";
 
-// Answers one request. `log_detail`, when given, receives a reason for the
-// log when the answer is an error (never key material or recovered values).
-Response Handle(const Request& request, const KeyStore& keys,
+// Decides whether the client of a connection may recover (client_auth.h).
+// Asked only for POST /v1/recover, before anything else of the request is
+// looked at.
+class ClientGate {
+ public:
+  virtual ~ClientGate() = default;
+  // False: the answer is 403 client_not_authorized. Either way
+  // `log_detail` receives the client's identity (and a refusal's reason).
+  virtual bool Authorize(std::string* log_detail) = 0;
+};
+
+// Answers one request. `gate`: null when every client may recover.
+// `log_detail`, when given, receives a reason for the log when the answer is
+// an error, and the client's identity when a gate was asked (never key
+// material or recovered values).
+Response Handle(const Request& request, const KeyStore& keys, ClientGate* gate = nullptr,
                 std::string* log_detail = nullptr);
 
 // A JSON error response {"error":"<code>"}, with Content-Length set.

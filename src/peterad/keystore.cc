@@ -191,6 +191,46 @@ Status CheckKeyFilePermissions(const std::string& path, unsigned st_mode,
   return OkStatus();
 }
 
+Status CheckTrustedFilePermissions(const std::string& path, unsigned st_mode,
+                                   unsigned st_uid, unsigned euid) {
+  // Whoever may write this file decides which clients may recover.
+  if ((st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Refuse(path + " decides which clients may recover and is writable by " +
+                  ((st_mode & S_IWOTH) != 0 ? "other users" : "its group") +
+                  "; run: chmod go-w " + path);
+  }
+  if (st_uid != 0 && st_uid != euid) {
+    return Refuse(path + " decides which clients may recover and belongs to another user (" +
+                  UserName(st_uid) + "); run: chown " + UserName(euid) + " " + path);
+  }
+  return OkStatus();
+}
+
+Result<std::string> ReadTrustedFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return Refuse(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Refuse(path + ": not a regular file; put the file itself there");
+  }
+  if (Status permissions = CheckTrustedFilePermissions(path, st.st_mode, st.st_uid, geteuid());
+      !permissions.ok()) {
+    close(fd);
+    return permissions.error();
+  }
+  auto contents = ReadOpenFile(fd, st, path);
+  close(fd);
+  return contents;
+}
+
+Result<PemContents> LoadTrustedPemFile(const std::string& path) {
+  PETERA_ASSIGN_OR_RETURN(std::string text, ReadTrustedFile(path));
+  auto parsed = ParsePem(text, path);
+  if (!parsed.ok()) return Refuse(parsed.error().message() + "; fix or replace the file");
+  return parsed;
+}
+
 Status CheckKeyDirectoryPermissions(const std::string& dir) {
   struct stat st {};
   if (stat(dir.c_str(), &st) != 0) return Refuse(dir + ": " + std::strerror(errno));

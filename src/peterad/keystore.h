@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "petera/ossl.h"
+#include "petera/pem.h"
 #include "petera/recovery.h"
 #include "petera/result.h"
 
@@ -100,6 +101,18 @@ Status CheckKeyDirectoryPermissions(const std::string& dir);
 // names the chmod/chown command that fixes it. Exposed for tests.
 Status CheckKeyFilePermissions(const std::string& path, unsigned st_mode,
                                unsigned st_uid, unsigned euid);
+
+// Reads a file that decides whom peterad trusts (--client-ca, --client-crl,
+// --client-allow): a regular file of at most 1 MiB that only root or the
+// user running peterad may write. Refusals name the file and the fix.
+Result<std::string> ReadTrustedFile(const std::string& path);
+// ReadTrustedFile, then ParsePem.
+Result<PemContents> LoadTrustedPemFile(const std::string& path);
+
+// Refuses such a file when its group or other users may write it, or when
+// it belongs to a user other than root or `euid`. Exposed for tests.
+Status CheckTrustedFilePermissions(const std::string& path, unsigned st_mode,
+                                   unsigned st_uid, unsigned euid);
 
 }  // namespace petera::peterad
 

@@ -64,6 +64,7 @@ size_t g_secure_heap_bytes = 0;
 
 struct Options {
   KeyStorePaths paths;
+  ClientPolicyPaths clients;
   std::vector<std::string> listen;
   std::vector<std::string> proxy_protocol_from;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
@@ -94,12 +95,19 @@ Private-key files must not be readable or writable by others nor writable by
 the group (chmod 600). peterad refuses to start on any problem with the
 files, with a message naming the file and the fix.
 
+Client authorization: with --client-ca, POST /v1/recover answers 403
+client_not_authorized unless the client presents a certificate from that CA
+that is valid now, has clientAuth in its extended key usage, is not revoked
+by a --client-crl and, with --client-allow, is listed there (by the base64url
+SHA-256 of its public key, DNS:name or URI:uri, one a line). GET /v1/chain
+and /v1/health stay open. These files must not be writable by others.
+
 Listening: sockets passed by systemd (socket activation) are used when
 present; otherwise each --listen, by default 0.0.0.0:5700 and [::]:5700.
 
-Signals: SIGHUP re-reads the three files without dropping connections (a
-failed reload keeps the old state); SIGTERM/SIGINT stop accepting, finish the
-requests in progress and exit 0.
+Signals: SIGHUP re-reads every file (keys, client CA, CRLs, allow-list)
+without dropping connections (a failed reload keeps the old state);
+SIGTERM/SIGINT stop accepting, finish the requests in progress and exit 0.
 
 Exit status: 0 after a normal stop, 1 when the configuration is refused,
 2 on a usage error. See peterad(8) and docs/protocol.md.)";
@@ -111,6 +119,15 @@ void AddOptions(CLI::App& app, Options& o) {
       ->type_name("FILE")->required();
   app.add_option("DECRYPT.d", o.paths.decrypt_dir, "Directory of decryption keys")
       ->type_name("DIR")->required();
+  app.add_option("--client-ca", o.clients.ca,
+                 "Require a client certificate from these CA(s) for POST /v1/recover")
+      ->type_name("FILE");
+  app.add_option("--client-crl", o.clients.crls,
+                 "CRL(s) of the client CA; revoked clients are refused (repeatable)")
+      ->type_name("FILE");
+  app.add_option("--client-allow", o.clients.allow,
+                 "Allow-list: only the clients listed here may recover")
+      ->type_name("FILE");
   app.add_option("--listen", o.listen, "Listen on ADDR:PORT or [IPv6]:PORT (repeatable)")
       ->type_name("ADDR:PORT");
   app.add_option("--threads", o.threads, "I/O threads (default: one per core)")
@@ -235,21 +252,36 @@ void LogSecureHeap() {
   }
 }
 
-Result<std::shared_ptr<const ServingState>> LoadState(const KeyStorePaths& paths) {
+Result<std::shared_ptr<const ServingState>> LoadState(const Options& options) {
+  std::time_t now = std::time(nullptr);
   PETERA_ASSIGN_OR_RETURN(std::shared_ptr<const KeyStore> keys,
-                          KeyStore::Load(paths, std::time(nullptr)));
-  PETERA_ASSIGN_OR_RETURN(std::shared_ptr<SSL_CTX> tls, MakeServerTlsContext(*keys));
-  return std::shared_ptr<const ServingState>(
-      std::make_shared<const ServingState>(ServingState{std::move(keys), std::move(tls)}));
+                          KeyStore::Load(options.paths, now));
+  std::shared_ptr<const ClientPolicy> clients;
+  if (options.clients.enabled()) {
+    PETERA_ASSIGN_OR_RETURN(clients, ClientPolicy::Load(options.clients, now));
+  }
+  PETERA_ASSIGN_OR_RETURN(std::shared_ptr<SSL_CTX> tls,
+                          MakeServerTlsContext(*keys, clients.get()));
+  return std::shared_ptr<const ServingState>(std::make_shared<const ServingState>(
+      ServingState{std::move(keys), std::move(tls), std::move(clients)}));
 }
 
-void LogState(const KeyStore& keys, const char* event) {
+void LogState(const ServingState& state, const char* event) {
+  const KeyStore& keys = *state.keys;
   spdlog::info("{}: encryption key {} ({}, expires {}), {} decryption key(s); TLS {} (expires {})",
                event, keys.encryption_kid(), keys.encryption_subject(),
                keys.encryption_not_after(), keys.key_count(), keys.tls_subject(),
                keys.tls_not_after());
   for (const std::string& note : keys.notes()) spdlog::info("{}", note);
   for (const std::string& warning : keys.warnings()) spdlog::warn("WARNING: {}", warning);
+  if (state.clients) {
+    spdlog::info("client authorization: {}", state.clients->summary());
+    for (const std::string& warning : state.clients->warnings()) {
+      spdlog::warn("WARNING: {}", warning);
+    }
+  } else {
+    spdlog::info("client authorization: off (any client that reaches the server may recover)");
+  }
   LogSecureHeap();
 }
 
@@ -325,10 +357,10 @@ class Controller {
     sd_notify(0, "RELOADING=1\nSTATUS=Reloading");
     spdlog::info("SIGHUP: reloading {}, {}, {}", options_.paths.tls, options_.paths.encrypt,
                  options_.paths.decrypt_dir);
-    auto state = LoadState(options_.paths);
+    auto state = LoadState(options_);
     if (state.ok()) {
       server_.SetState(state.value());
-      LogState(*state.value()->keys, "reloaded");
+      LogState(*state.value(), "reloaded");
     } else {
       spdlog::error("reload failed, still serving the previous keys: {}",
                     state.error().message());
@@ -392,12 +424,12 @@ ServerOptions ToServerOptions(const Options& o) {
 }
 
 int Serve(const Options& options) {
-  auto state = LoadState(options.paths);
+  auto state = LoadState(options);
   if (!state.ok()) {
     spdlog::error("{}", state.error().message());
     return kExitRefused;
   }
-  LogState(*state.value()->keys, options.check_only ? "checked" : "loaded");
+  LogState(*state.value(), options.check_only ? "checked" : "loaded");
   if (options.check_only) return kExitOk;
 
   // One io_context per I/O thread (server.h): concurrency hint 1 lets Asio
@@ -445,6 +477,11 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    return kExitUsage;
+  }
+  if (!options.clients.enabled() &&
+      (!options.clients.crls.empty() || !options.clients.allow.empty())) {
+    std::fprintf(stderr, "peterad: --client-crl and --client-allow need --client-ca\n");
     return kExitUsage;
   }
   if (Status logging = SetUpLogging(options.log_level); !logging.ok()) {

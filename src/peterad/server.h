@@ -34,6 +34,7 @@
 
 #include "petera/recovery.h"
 #include "petera/result.h"
+#include "peterad/client_auth.h"
 #include "peterad/keystore.h"
 #include "peterad/proxy_protocol.h"
 
@@ -66,6 +67,8 @@ struct ServerOptions {
 struct ServingState {
   std::shared_ptr<const KeyStore> keys;
   std::shared_ptr<SSL_CTX> tls;
+  // Who may recover (--client-ca); null: anyone who reaches the server.
+  std::shared_ptr<const ClientPolicy> clients;
 };
 
 // The current ServingState, shared by the server and its sessions.

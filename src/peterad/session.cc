@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <algorithm>
+#include <ctime>
 #include <utility>
 
 #include "petera/encoding.h"
@@ -324,11 +325,31 @@ void Session::Dispatch() {
   log_detail_.clear();
   ++requests_;
   // The keys as of now: a reload also applies to connections already open.
-  std::shared_ptr<const ServingState> state = state_->Get();
-  Response response = Handle(request, *state->keys, &log_detail_);
+  request_state_ = state_->Get();
+  Response response = Handle(request, *request_state_->keys,
+                             request_state_->clients ? this : nullptr, &log_detail_);
+  request_state_.reset();
   bool last = stopping_ || requests_ >= options_.max_requests_per_connection;
   response.keep_alive(response.keep_alive() && !last);
   Write(std::move(response));
+}
+
+bool Session::Authorize(std::string* log_detail) {
+  const std::shared_ptr<const ClientPolicy>& policy = request_state_->clients;
+  // A refusal stands for the connection until a reload; an acceptance
+  // until a reload or until its certificates or CRLs expire.
+  if (policy != verdict_policy_ ||
+      (verdict_.authorized && std::time(nullptr) >= verdict_.valid_until)) {
+    SSL* ssl = stream_.ssl();
+    verdict_ = policy->Check(SSL_get0_peer_certificate(ssl), SSL_get_peer_cert_chain(ssl));
+    verdict_policy_ = policy;
+  }
+  if (log_detail != nullptr) {
+    *log_detail = verdict_.authorized
+                      ? "client " + verdict_.identity
+                      : "client not authorized: " + verdict_.reason + ": " + verdict_.identity;
+  }
+  return verdict_.authorized;
 }
 
 void Session::RespondError(http::status status, const char* code, const std::string& detail) {

@@ -77,7 +77,7 @@ class Registry {
 // IPv4-mapped IPv6 address as the IPv4 address it is.
 std::string ClientKey(const boost::asio::ip::address& address);
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, private ClientGate {
  public:
   Session(TlsStream stream, std::shared_ptr<const CurrentState> state,
           const ServerOptions& options, std::shared_ptr<Registry> registry, std::string peer);
@@ -110,6 +110,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(error_code ec);
   void OnReadError(error_code ec);
   void Dispatch();
+  // ClientGate: judges this connection's client certificate against the
+  // current policy, reusing the last verdict while it stands.
+  bool Authorize(std::string* log_detail) override;
   void RespondError(http::status status, const char* code, const std::string& detail);
   void Write(Response response);
   void OnWrite(error_code ec);
@@ -139,6 +142,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_request_ = true;
   std::size_t requests_ = 0;
   bool keep_alive_ = false;
+
+  // The policy the verdict came from (held, so that its address cannot be
+  // reused by a later one) and the verdict.
+  std::shared_ptr<const ClientPolicy> verdict_policy_;
+  ClientVerdict verdict_;
+  std::shared_ptr<const ServingState> request_state_;  // during Dispatch only
 
   // For the request log line, kept until the response is written.
   Clock::time_point request_start_;

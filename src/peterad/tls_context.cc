@@ -66,12 +66,14 @@ Status ConfigureIdentity(SSL_CTX* ctx, const KeyStore& keys) {
 
 }  // namespace
 
-Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys) {
+Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys,
+                                                      const ClientPolicy* clients) {
   SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
   if (raw == nullptr) return SslError("cannot create the TLS context");
   std::shared_ptr<SSL_CTX> ctx(raw, SSL_CTX_free);
   PETERA_TRY(ConfigureProtocol(ctx.get()));
   PETERA_TRY(ConfigureIdentity(ctx.get(), keys));
+  if (clients != nullptr) PETERA_TRY(RequestClientCertificates(ctx.get(), *clients));
   return ctx;
 }
 

@@ -12,12 +12,16 @@
 
 #include "petera/ossl.h"
 #include "petera/result.h"
+#include "peterad/client_auth.h"
 #include "peterad/keystore.h"
 
 namespace petera::peterad {
 
-// Builds the server context for the keystore's TLS chain and key.
-Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys);
+// Builds the server context for the keystore's TLS chain and key. With
+// `clients`, the handshake also asks for a client certificate from its CAs
+// (client_auth.h).
+Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys,
+                                                      const ClientPolicy* clients = nullptr);
 
 }  // namespace petera::peterad
 

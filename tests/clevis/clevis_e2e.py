@@ -308,16 +308,24 @@ class BadConfig(PinTestCase):
             with self.subTest(cfg=cfg):
                 self.refuse(cfg, needle)
 
-    def test_cert_and_ocsp_follow_petera_help(self):
+    def test_ocsp_follows_petera_help(self):
         help_text = self.assertOk(peterah.run_petera(["--help"])).decode()
+        if "--ocsp" in help_text:
+            self.fail("petera now has --ocsp: teach the pin and this test to use it")
+        self.refuse(json.dumps({"anchor": str(anchor()), "servers": ["h"], "ocsp": "require"}),
+                    "'ocsp'")
+
+    def test_client_certificate_settings_are_checked(self):
         a = str(anchor())
-        for key, option, value in (("cert", "--cert", "/etc/petera/client.pem"),
-                                   ("ocsp", "--ocsp", "require")):
-            with self.subTest(key=key):
-                if option in help_text:
-                    self.fail("petera now has %s: teach the pin and this test to use it" % option)
-                self.refuse(json.dumps({"anchor": a, "servers": ["h"], key: value}),
-                            "'%s'" % key)
+        cert = str(pki() / "clients" / "laptop1.pem")
+        for cfg, needle in (
+                ({"cert": "client.pem"}, "'cert' must be an absolute path"),
+                ({"cert": 7}, "'cert' must be a string"),
+                ({"key": "/etc/petera/client.key"}, "'key' needs 'cert'"),
+                ({"cert": cert, "key": "client.key"}, "'key' must be an absolute path or handle:0x"),
+                ({"cert": cert, "key": "handle:0x123456789"}, "'key' must be an absolute path or handle:0x")):
+            with self.subTest(cfg=cfg):
+                self.refuse(json.dumps(dict({"anchor": a, "servers": ["h"]}, **cfg)), needle)
 
     def test_usage_without_config(self):
         proc = clevis("encrypt", "petera", stdin=b"")
@@ -329,6 +337,26 @@ class BadConfig(PinTestCase):
         jwe = self.encrypt("{}", pin="null")
         proc = run(["clevis-decrypt-petera"], stdin=jwe)
         self.assertFailed(proc, "pin mismatch")
+
+
+class ClientCertificate(PinTestCase):
+
+    def test_a_client_certificate_in_the_config_is_used_to_decrypt(self):
+        files = peterah.server_files(pki(), "s2", "ec")
+        guarded = peterah.Server(files["tls"], files["encrypt"], files["decrypt_dir"],
+                                 extra_args=["--client-ca", pki() / "clients" / "ca.pem"])
+        client = peterah.temp_dir("petera-clevis-") / "client.pem"
+        client.write_bytes((pki() / "clients" / "laptop1.pem").read_bytes())
+        client.chmod(0o600)
+        with guarded:
+            jwe = self.encrypt(config(guarded.address, cert=str(client)))
+            self.assertEqual(protected_header(jwe)["clevis"]["petera"]["cert"], str(client))
+            self.assertEqual(self.decrypt(jwe), BINARY)
+            self.assertIn("POST /v1/recover 200", guarded.log)
+            self.assertIn("client CN=laptop1.example.net", guarded.log)
+            # Without the certificate, the server refuses and clevis fails.
+            bare = self.encrypt(config(guarded.address))
+            self.assertFailed(clevis("decrypt", stdin=bare), "does not authorize this client")
 
 
 class Sss(PinTestCase):

@@ -356,6 +356,40 @@ class TokenPlugin(LuksTestCase):
         opened = self.cryptsetup("open", "--test-passphrase", "--token-only", "-v", image)
         self.assertEqual(opened.returncode, 0, opened.stderr)
 
+    def test_a_client_certificate_is_recorded_and_used_without_arguments(self):
+        pki = self.pki
+        files = peterah.server_files(pki, "s2", "ec")
+        guarded = peterah.Server(files["tls"], files["encrypt"], files["decrypt_dir"],
+                                 extra_args=["--client-ca", pki / "clients" / "ca.pem"]).start()
+        try:
+            client = self.tmp / "client.pem"
+            client.write_bytes((pki / "clients" / "laptop1.pem").read_bytes())
+            client.chmod(0o600)
+            image = self.image()
+            bound = petera(self.anchor, "--cert", client, "luks", "bind", "-d", image,
+                           "--key-file", self.key_file, guarded.address)
+            self.assertEqual(bound.returncode, 0, bound.stderr)
+            listed = petera("luks", "list", "-d", image)
+            self.assertIn(b", client " + bytes(client.resolve()), listed.stdout)
+            self.assert_pass_opens(image)  # the token's certificate, no argument
+            opened = self.cryptsetup("open", "--test-passphrase", "--token-only", "-v", image)
+            self.assertEqual(opened.returncode, 0, opened.stderr)
+            dump = self.cryptsetup("luksDump", image)
+            self.assertIn("Client:     %s" % client.resolve(), dump.stdout.decode())
+            # Bound without a certificate, the server refuses; --cert fixes it.
+            bare = self.image()
+            self.bind(bare, guarded.address)
+            refused = self.pass_(bare)
+            self.assertEqual((refused.returncode, refused.stdout), (5, b""))
+            self.assertIn(b"does not authorize this client", refused.stderr)
+            self.assertEqual(self.cryptsetup("open", "--test-passphrase", "--token-only",
+                                             bare).returncode != 0, True)
+            given = petera("--cert", client, "luks", "pass", "-d", bare)
+            self.assertEqual(given.returncode, 0, given.stderr)
+            self.assertTrue(opens_with(bare, given.stdout))
+        finally:
+            guarded.stop()
+
 
 # Every libcryptsetup call through which petera luks changes a header.
 HEADER_WRITES = ("crypt_token_json_set", "crypt_keyslot_add_by_keyslot_context",

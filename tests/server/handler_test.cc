@@ -52,7 +52,7 @@ class HandlerTest : public ::testing::Test {
   }
 
   static Response Answer(const Request& request, std::string* detail = nullptr) {
-    return Handle(request, **keys_, detail);
+    return Handle(request, **keys_, nullptr, detail);
   }
 
   static std::string KidOf(const std::string& cert_file) {
@@ -218,6 +218,51 @@ TEST_F(HandlerTest, KeepAliveFollowsTheRequest) {
 TEST_F(HandlerTest, ResponsesAreNotCached) {
   EXPECT_EQ(Answer(Get("/v1/chain"))[http::field::cache_control], "no-store");
   EXPECT_EQ(Answer(Get("/nope"))[http::field::cache_control], "no-store");
+}
+
+// A gate that answers as told and counts how often it was asked.
+class FakeGate : public ClientGate {
+ public:
+  explicit FakeGate(bool allow) : allow_(allow) {}
+  bool Authorize(std::string* log_detail) override {
+    ++asked;
+    if (log_detail != nullptr) *log_detail = allow_ ? "client CN=fake" : "client not authorized";
+    return allow_;
+  }
+  int asked = 0;
+
+ private:
+  bool allow_;
+};
+
+TEST_F(HandlerTest, ARefusingGateAnswers403BeforeLookingAtTheRequest) {
+  FakeGate gate(false);
+  std::string detail;
+  // Not even a JSON body: the refusal comes first.
+  Response response = Handle(Post("not json", "text/plain"), **keys_, &gate, &detail);
+  EXPECT_EQ(response.result(), http::status::forbidden);
+  EXPECT_EQ(response.body(), R"({"error":"client_not_authorized"})");
+  EXPECT_EQ(gate.asked, 1);
+  EXPECT_EQ(detail, "client not authorized");
+}
+
+TEST_F(HandlerTest, TheGateIsAskedOnlyForRecoveries) {
+  FakeGate gate(false);
+  EXPECT_EQ(Handle(Get("/v1/chain"), **keys_, &gate).result(), http::status::ok);
+  EXPECT_EQ(Handle(Get("/v1/health"), **keys_, &gate).result(), http::status::ok);
+  EXPECT_EQ(Handle(Get("/v1/recover"), **keys_, &gate).result(),
+            http::status::method_not_allowed);
+  EXPECT_EQ(gate.asked, 0);
+}
+
+TEST_F(HandlerTest, AnAllowingGateLetsTheRecoveryThroughAndTheLogNamesTheClient) {
+  FakeGate gate(true);
+  std::string detail;
+  Response response =
+      Handle(Post(RecoverBody("no-such-kid", Bytes(65, 4))), **keys_, &gate, &detail);
+  EXPECT_EQ(response.result(), http::status::not_found);
+  EXPECT_EQ(gate.asked, 1);
+  EXPECT_EQ(detail, "client CN=fake; no decryption key with this kid");
 }
 
 TEST(ErrorResponse, IsJsonWithTheCodeAndTheConnectionHeader) {

@@ -101,5 +101,39 @@ TEST(LuksToken, RefusesAnythingOff) {
   EXPECT_FALSE(ParseLuksToken(huge).ok());
 }
 
+TEST(LuksToken, CarriesTheClientCertificateAndKey) {
+  for (const std::string key : {"/etc/petera/client.key", "handle:0x81000001", ""}) {
+    LuksToken token;
+    token.anchor = "/etc/petera/anchor.pem";
+    token.cert = "/etc/petera/client.pem";
+    token.key = key;
+    token.envelope = json::parse(kEnvelope).dump();
+    auto text = SerializeLuksToken(token);
+    ASSERT_TRUE(text.ok()) << text.error().message();
+    EXPECT_EQ(json::parse(*text)["petera"].contains("key"), !key.empty());
+    auto back = ParseLuksToken(*text);
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(back->cert, "/etc/petera/client.pem");
+    EXPECT_EQ(back->key, key);
+  }
+}
+
+TEST(LuksToken, RefusesAClientKeyThatIsNeitherAPathNorATpmHandle) {
+  json token = Valid();
+  token["petera"]["cert"] = "client.pem";
+  ExpectRefused(token, "'cert' must be an absolute path");
+  token["petera"]["cert"] = "/etc/petera/client.pem";
+  for (const char* key : {"client.key", "handle:81000001", "handle:0x", "handle:0x123456789",
+                          "handle:0xg1", "pkcs11:object=x"}) {
+    token["petera"]["key"] = key;
+    ExpectRefused(token, "'key' must be an absolute path or handle:0x");
+  }
+  token["petera"].erase("cert");
+  token["petera"]["key"] = "/etc/petera/client.key";
+  ExpectRefused(token, "'key' without 'cert'");
+  EXPECT_TRUE(IsTpmHandle("handle:0x81000001"));
+  EXPECT_FALSE(IsTpmHandle("handle:0x810000010"));
+}
+
 }  // namespace
 }  // namespace petera

@@ -1,0 +1,216 @@
+// Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
+#include "client_credential.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/decoder.h>
+#include <openssl/provider.h>
+#include <openssl/store.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include "petera/pem.h"
+
+namespace petera::client {
+namespace {
+
+constexpr std::string_view kTpmHandlePrefix = "handle:";
+constexpr std::string_view kTss2Pem = "-----BEGIN TSS2 PRIVATE KEY-----";
+
+Error Refuse(std::string message) {
+  DrainSslErrors();
+  return Error(ErrorCategory::kUsage, std::move(message));
+}
+
+// A file's contents, read through one descriptor after checking that it is
+// a regular file; wiped by the destructor (it may hold a private key).
+struct FileText {
+  std::string text;
+  struct stat st {};
+  FileText() = default;
+  FileText(const FileText&) = delete;
+  FileText& operator=(const FileText&) = delete;
+  FileText(FileText&& other) noexcept : text(std::move(other.text)), st(other.st) {}
+  ~FileText() {
+    if (!text.empty()) OPENSSL_cleanse(text.data(), text.size());
+  }
+};
+
+Result<FileText> ReadRegularFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return Refuse(path + ": " + std::strerror(errno));
+  FileText file;
+  if (fstat(fd, &file.st) != 0 || !S_ISREG(file.st.st_mode)) {
+    close(fd);
+    return Refuse(path + ": not a regular file");
+  }
+  file.text.reserve(kMaxPemBytes + 1);
+  char buf[4096];
+  bool too_large = false;
+  bool failed = false;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) failed = true;
+    if (n <= 0) break;
+    if (file.text.size() + static_cast<size_t>(n) > kMaxPemBytes) {
+      too_large = true;
+      break;
+    }
+    file.text.append(buf, static_cast<size_t>(n));
+  }
+  OPENSSL_cleanse(buf, sizeof(buf));
+  close(fd);
+  if (too_large) return Refuse(path + ": larger than 1 MiB; is this the right file?");
+  if (failed) return Refuse(path + ": read error");
+  return file;
+}
+
+// OpenSSL's tpm2 provider, beside the default one (loading any provider
+// explicitly stops OpenSSL from loading the default one by itself).
+Status LoadTpmProvider() {
+  static std::once_flag once;
+  static bool loaded = false;
+  std::call_once(once, [] {
+    loaded = OSSL_PROVIDER_load(nullptr, "default") != nullptr &&
+             OSSL_PROVIDER_load(nullptr, "tpm2") != nullptr;
+  });
+  if (!loaded) {
+    return Refuse("cannot load OpenSSL's tpm2 provider, which TPM-held keys need; install "
+                  "tpm2-openssl");
+  }
+  return OkStatus();
+}
+
+void CloseStore(OSSL_STORE_CTX* store) { OSSL_STORE_close(store); }
+
+Result<EvpPkeyPtr> LoadTpmHandle(const std::string& spec) {
+  PETERA_TRY(LoadTpmProvider());
+  OsslPtr<OSSL_STORE_CTX, CloseStore> store(
+      OSSL_STORE_open(spec.c_str(), nullptr, nullptr, nullptr, nullptr));
+  if (!store) {
+    return Refuse(spec + ": cannot open the TPM key (is the TPM reachable, TPM2OPENSSL_TCTI "
+                         "right, the handle persistent?)");
+  }
+  while (OSSL_STORE_eof(store.get()) == 0) {
+    OsslPtr<OSSL_STORE_INFO, OSSL_STORE_INFO_free> info(OSSL_STORE_load(store.get()));
+    if (!info) break;
+    if (OSSL_STORE_INFO_get_type(info.get()) == OSSL_STORE_INFO_PKEY) {
+      EvpPkeyPtr key(OSSL_STORE_INFO_get1_PKEY(info.get()));
+      if (key) return key;
+    }
+  }
+  return Refuse(spec + ": no private key found at this TPM handle");
+}
+
+Result<EvpPkeyPtr> DecodeTss2Key(const FileText& file, const std::string& path) {
+  PETERA_TRY(LoadTpmProvider());
+  EVP_PKEY* raw = nullptr;
+  OsslPtr<OSSL_DECODER_CTX, OSSL_DECODER_CTX_free> decoder(OSSL_DECODER_CTX_new_for_pkey(
+      &raw, "PEM", nullptr, nullptr, OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr));
+  const unsigned char* data = reinterpret_cast<const unsigned char*>(file.text.data());
+  size_t length = file.text.size();
+  if (!decoder || OSSL_DECODER_from_data(decoder.get(), &data, &length) != 1 || raw == nullptr) {
+    EVP_PKEY_free(raw);
+    return Refuse(path + ": cannot load the TPM key (is the TPM reachable and "
+                         "TPM2OPENSSL_TCTI right?)");
+  }
+  return EvpPkeyPtr(raw);
+}
+
+Result<EvpPkeyPtr> LoadKey(const std::string& spec) {
+  if (std::string_view(spec).substr(0, kTpmHandlePrefix.size()) == kTpmHandlePrefix) {
+    return LoadTpmHandle(spec);
+  }
+  PETERA_ASSIGN_OR_RETURN(FileText file, ReadRegularFile(spec));
+  // A TSS2 key is only usable with the TPM that made it; the file itself
+  // needs no secrecy, but the same rules keep things simple.
+  PETERA_TRY(CheckClientKeyFilePermissions(spec, file.st.st_mode, file.st.st_uid, geteuid()));
+  if (file.text.find(kTss2Pem) != std::string::npos) return DecodeTss2Key(file, spec);
+  PETERA_ASSIGN_OR_RETURN(PemContents pem, ParsePem(file.text, spec));
+  if (pem.private_keys.size() != 1 || !pem.certificates.empty() || !pem.crls.empty()) {
+    return Refuse(spec + ": expected one private key alone (--key)");
+  }
+  return std::move(pem.private_keys.front());
+}
+
+}  // namespace
+
+Status CheckClientKeyFilePermissions(const std::string& path, unsigned st_mode,
+                                     unsigned st_uid, unsigned euid) {
+  if ((st_mode & S_IROTH) != 0) {
+    return Refuse(path + " holds a private key and other users may read it; run: chmod 600 " +
+                  path);
+  }
+  if ((st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Refuse(path + " holds a private key and others may write it; run: chmod 600 " +
+                  path);
+  }
+  if (st_uid != 0 && st_uid != euid) {
+    return Refuse(path + " holds a private key and belongs to another user; run: chown " +
+                  std::to_string(euid) + " " + path);
+  }
+  return OkStatus();
+}
+
+Result<std::shared_ptr<const ClientCredential>> LoadClientCredential(
+    const std::string& cert_path, const std::string& key_spec) {
+  auto credential = std::make_shared<ClientCredential>();
+  credential->source = cert_path;
+  PETERA_ASSIGN_OR_RETURN(FileText file, ReadRegularFile(cert_path));
+  PETERA_ASSIGN_OR_RETURN(PemContents pem, ParsePem(file.text, cert_path));
+  if (pem.certificates.empty()) {
+    return Refuse(cert_path + ": no certificate (--cert takes the client certificate first, "
+                              "then its CA certificates and its private key)");
+  }
+  if (!pem.private_keys.empty()) {
+    PETERA_TRY(CheckClientKeyFilePermissions(cert_path, file.st.st_mode, file.st.st_uid,
+                                             geteuid()));
+  }
+  if (pem.private_keys.size() > 1 || (!pem.private_keys.empty() && !key_spec.empty())) {
+    return Refuse(cert_path + ": more than one private key (in the file and --key); keep one");
+  }
+  if (!key_spec.empty()) {
+    PETERA_ASSIGN_OR_RETURN(credential->key, LoadKey(key_spec));
+  } else if (!pem.private_keys.empty()) {
+    credential->key = std::move(pem.private_keys.front());
+  } else {
+    return Refuse(cert_path + ": no private key; add it to the file or name it with --key");
+  }
+  credential->chain = std::move(pem.certificates);
+  X509* leaf = credential->chain.front().get();
+  if (X509_check_private_key(leaf, credential->key.get()) != 1) {
+    return Refuse(cert_path + ": the private key does not belong to the first certificate");
+  }
+  uint32_t flags = X509_get_extension_flags(leaf);
+  if ((flags & EXFLAG_XKUSAGE) != 0 && (X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT) == 0) {
+    return Refuse(cert_path + ": the certificate is not for client authentication (no "
+                              "clientAuth in its extended key usage)");
+  }
+  return std::shared_ptr<const ClientCredential>(std::move(credential));
+}
+
+Status UseClientCredential(SSL_CTX* ctx, const ClientCredential& credential) {
+  if (SSL_CTX_use_certificate(ctx, credential.chain.front().get()) != 1) {
+    return SslError(credential.source + ": cannot use the client certificate");
+  }
+  for (size_t i = 1; i < credential.chain.size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(ctx, credential.chain[i].get()) != 1) {
+      return SslError(credential.source + ": cannot add a chain certificate");
+    }
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, credential.key.get()) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    return SslError(credential.source + ": cannot use the client's private key");
+  }
+  return OkStatus();
+}
+
+}  // namespace petera::client
