@@ -76,6 +76,18 @@ Result<FileText> ReadRegularFile(const std::string& path) {
 // OpenSSL's tpm2 provider, beside the default one (loading any provider
 // explicitly stops OpenSSL from loading the default one by itself).
 Status LoadTpmProvider() {
+  // OpenSSL 3.0 and 3.1 fetch the TLS handshake signature from the default
+  // provider, which only sees a TPM key's public half ("missing private
+  // key"); preferring the tpm2 provider instead breaks the TLS 1.3 key
+  // schedule (its digests cannot be copied). 3.2 takes the signature from
+  // the key's own provider.
+  if (OpenSSL_version_num() < 0x30200000L) {
+    return Refuse(std::string("a client key inside a TPM needs OpenSSL 3.2 or later for TLS; "
+                              "this is ") +
+                  OpenSSL_version(OPENSSL_VERSION) +
+                  ", whose TLS stack cannot sign with it; use a key file (--cert alone, or "
+                  "--key FILE)");
+  }
   static std::once_flag once;
   static bool loaded = false;
   std::call_once(once, [] {

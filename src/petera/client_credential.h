@@ -11,8 +11,8 @@
 //   --key SPEC    where the private key is instead: a PEM file (the same
 //                 checks), a "TSS2 PRIVATE KEY" PEM file, or "handle:0x81..."
 //                 for a key that stays inside a TPM 2.0; the last two use
-//                 OpenSSL's tpm2 provider (Debian's tpm2-openssl), whose
-//                 TPM is chosen with TPM2OPENSSL_TCTI as usual.
+//                 OpenSSL's tpm2 provider (Debian's tpm2-openssl) and need
+//                 OpenSSL 3.2 or later (client_credential.cc says why).
 #ifndef PETERA_CLIENT_CLIENT_CREDENTIAL_H_
 #define PETERA_CLIENT_CLIENT_CREDENTIAL_H_
 

@@ -2,6 +2,7 @@
 #include "client_credential.h"
 
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,6 +110,20 @@ TEST_F(ClientCredentialTest, RefusesMismatchesAndServerOnlyCertificates) {
   ExpectRefused(both, Write("d.key", KeyPem(client_.key.get()), 0600), "more than one private key");
   ExpectRefused(dir_ + "/missing.pem", "", "No such file");
   ExpectRefused(dir_, "", "not a regular file");
+}
+
+TEST_F(ClientCredentialTest, ATpmKeyIsRefusedWhereOpenSslCannotSignWithIt) {
+  std::string cert = Write("client.pem", CertPem(client_.cert.get()), 0644);
+  std::string tss2 = Write("client.tss2.pem",
+                           "-----BEGIN TSS2 PRIVATE KEY-----\nMAA=\n-----END TSS2 PRIVATE KEY-----\n",
+                           0600);
+  for (const std::string& key : {std::string("handle:0x81000001"), tss2}) {
+    if (OpenSSL_version_num() < 0x30200000L) {
+      ExpectRefused(cert, key, "a client key inside a TPM needs OpenSSL 3.2 or later for TLS");
+    } else {
+      EXPECT_FALSE(LoadClientCredential(cert, key).ok());  // no TPM here
+    }
+  }
 }
 
 TEST(ClientKeyFilePermissions, NameTheFix) {
