@@ -72,6 +72,7 @@ struct Options {
   std::string bodies_file;
   std::string content_type = "application/json";
   std::string anchor;
+  std::string cert;  // client certificate chain + key (PEM), for --client-ca servers
   double io_timeout = 5;
   size_t idle = 0;
   double hold = 10;
@@ -230,6 +231,11 @@ OsslPtr<SSL_CTX, SSL_CTX_free> MakeClientContext(const Options& options) {
   if (!ctx || SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION) != 1) return nullptr;
   static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   if (SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof(kAlpn)) != 0) return nullptr;
+  if (!options.cert.empty() &&
+      (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert.c_str()) != 1 ||
+       SSL_CTX_use_PrivateKey_file(ctx.get(), options.cert.c_str(), SSL_FILETYPE_PEM) != 1)) {
+    return nullptr;
+  }
   if (options.anchor.empty()) return ctx;
   if (SSL_CTX_load_verify_locations(ctx.get(), options.anchor.c_str(), nullptr) != 1) return nullptr;
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
@@ -373,6 +379,8 @@ void AddOptions(CLI::App& app, Options& o) {
   app.add_option("--content-type", o.content_type, "Content-Type of POST bodies")
       ->capture_default_str();
   app.add_option("--anchor", o.anchor, "Verify the server against this CA (default: no check)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--cert", o.cert, "Client certificate chain and key (PEM) to present")
       ->check(CLI::ExistingFile);
   app.add_option("--io-timeout", o.io_timeout, "Seconds for any connect, read or write")
       ->check(CLI::Range(0.01, 60.0))->capture_default_str();

@@ -11,7 +11,9 @@ The fixture (run once per ctest run) writes into PETERA_BOOT_DIR:
   s1.pem ...    `petera fetch`-style targets: "Petera-Server: 10.0.2.10N:5700"
                 and the server's encryption chain (bind works offline)
   one.img       root file system on LUKS2, bound to s1
-  two-of-3.img  the same, bound to any 2 of s1, s2, s3
+  two-of-3.img  the same, bound to any 2 of s1, s2, s3, with client
+                certificate client.pem (demo laptop1) in its token; the
+                threshold case runs its servers with --client-ca
   initrd-initramfs-tools.img   made by the real mkinitramfs from a private
                 copy of /etc/initramfs-tools with Petera's hook and scripts
 
@@ -158,9 +160,11 @@ def make_root_image(work, image, key_file):
          "--key-file", key_file, "--batch-mode", image])
 
 
-def bind(anchor, image, key_file, targets, threshold=None):
+def bind(anchor, image, key_file, targets, threshold=None, cert=None):
     args = ["--timeout", PETERA_TIMEOUT, anchor, "luks", "bind", "-d", image,
             "--key-file", key_file]
+    if cert:
+        args += ["--cert", cert]
     if threshold:
         args += ["--threshold", threshold]
     done = peterah.run_petera(args + targets, b"", timeout=120)
@@ -197,7 +201,8 @@ def make_initramfs_tools(out, devices, initrd):
     listing = run(["lsinitramfs", initrd]).stdout.decode()
     for wanted in ("usr/bin/petera", "lib/cryptsetup/scripts/decrypt_petera",
                    "scripts/init-bottom/petera", "conf/petera.conf",
-                   str(out / "pki" / "anchor.pem").lstrip("/")):
+                   str(out / "pki" / "anchor.pem").lstrip("/"),
+                   str(out / "client.pem").lstrip("/")):
         if wanted not in listing:
             raise AssertionError("%s is not in the initramfs" % wanted)
 
@@ -221,8 +226,15 @@ def build_initramfs_tools():
     one, two_of_3 = out / "one.img", out / "two-of-3.img"
     make_root_image(work, one, key_file)
     bind(anchor, one, key_file, [out / "s1.pem"])
+    # The threshold case also needs client authorization: its servers run
+    # with --client-ca, and the token names the machine's certificate, which
+    # the hook must carry into the initramfs.
+    client = out / "client.pem"
+    client.write_bytes((pki / "clients" / "laptop1.pem").read_bytes())
+    client.chmod(0o600)
     make_root_image(work, two_of_3, key_file)
-    bind(anchor, two_of_3, key_file, [out / ("%s.pem" % s) for s in SERVERS], threshold=2)
+    bind(anchor, two_of_3, key_file, [out / ("%s.pem" % s) for s in SERVERS], threshold=2,
+         cert=client)
     with machine_lock():
         make_initramfs_tools(out, [one, two_of_3], out / "initrd-initramfs-tools.img")
     print("boot fixture ready in %s" % out)
@@ -234,12 +246,12 @@ def build_initramfs_tools():
 class Servers:
     """Real peterads on 127.0.0.1 for the named servers."""
 
-    def __init__(self, names):
+    def __init__(self, names, extra_args=()):
         self.running = {}
         for name in names:
             d = boot_dir() / name
             self.running[name] = peterah.Server(d / "tls.pem", d / "encrypt.pem",
-                                                d / "decrypt.d").start()
+                                                d / "decrypt.d", extra_args=extra_args).start()
 
     def port(self, name):
         """The server's port; a free port with nothing behind it when it is down."""
@@ -323,7 +335,10 @@ def boot_case(case):
     else:
         raise SystemExit("unknown case %s" % case)
 
-    servers = Servers(up)
+    # threshold: the servers authorize clients (the token carries laptop1's
+    # certificate); the other cases run without client authorization.
+    client_ca = ["--client-ca", out / "pki" / "clients" / "ca.pem"] if case == "threshold" else []
+    servers = Servers(up, client_ca)
     log_path = out / ("console-initramfs-tools-%s.log" % case)
     try:
         with machine_lock():
@@ -348,6 +363,11 @@ def boot_case(case):
             except BaseException:
                 boot.kill()
                 raise
+        if client_ca:
+            for name in up:
+                log = servers.running[name].log
+                if "POST /v1/recover 200" not in log or "client CN=laptop1.example.net" not in log:
+                    raise AssertionError("%s did not serve an authorized recovery:\n%s" % (name, log))
     finally:
         servers.stop()
     marks = boot.marks
