@@ -24,7 +24,7 @@ packages=(
   # with QEMU. Installing a kernel and initramfs-tools writes /boot, which a
   # container or a machine booted by other means does not read.
   linux-image-amd64 initramfs-tools cryptsetup-initramfs busybox-static
-  qemu-system-x86 python3-pexpect
+  qemu-system-x86 python3-pexpect dracut-core
   # benchmarks
   wrk hyperfine gnuplot-nox
 )
@@ -35,6 +35,21 @@ elif [[ $# -gt 0 ]]; then
   exit 2
 fi
 
+# dracut's network modules are in dracut-network, which needs the dracut
+# package, which conflicts with initramfs-tools: the boot tests take them
+# from the package unpacked here, never installed.
+dracut_network=/var/cache/petera/dracut-network
+get_dracut_network() {
+  [[ -d $dracut_network/usr/lib/dracut/modules.d ]] && return 0
+  echo "install-deps: unpacking dracut-network into $dracut_network"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q dracut-network >/dev/null 2>&1) || { rm -rf "$tmp"; return 1; }
+  mkdir -p "$dracut_network"
+  dpkg -x "$tmp"/dracut-network_*.deb "$dracut_network"
+  rm -rf "$tmp"
+}
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -44,6 +59,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  if [[ $(id -u) -eq 0 ]]; then get_dracut_network; fi
   exit 0
 fi
 
@@ -56,3 +72,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+get_dracut_network
