@@ -18,6 +18,8 @@ packages=(
   openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps
   # the Clevis pin and its tests (pwmake and jq are what 'clevis luks' runs)
   clevis clevis-luks jose libpwquality-tools jq
+  # Clevis-bound root volumes at boot (tests/boot: boot.initramfs-tools.clevis)
+  clevis-initramfs
   # a real TCP load balancer in front of peterad (PROXY protocol tests)
   haproxy
   # boot tests (tests/boot): a Debian kernel and the real mkinitramfs, booted

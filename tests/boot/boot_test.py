@@ -37,6 +37,7 @@ built and while a VM runs, so that they do not overlap with builds.
 import contextlib
 import fcntl
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -48,6 +49,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "harness"))
 
 import peterah  # noqa: E402
+
+CLEVIS_PIN_DIR = peterah.source_dir() / "integrations" / "clevis"
 
 PASSPHRASE = b"boot test passphrase"
 SERVERS = ("s1", "s2", "s3")
@@ -185,18 +188,23 @@ def make_initramfs_tools(out, devices, initrd):
     integration = peterah.source_dir() / "integrations" / "initramfs-tools"
     (conf_dir / "hooks").mkdir(exist_ok=True)
     shutil.copy2(integration / "hooks" / "petera", conf_dir / "hooks" / "petera")
-    bottom = conf_dir / "scripts" / "init-bottom"
-    bottom.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(integration / "scripts" / "init-bottom" / "petera", bottom / "petera")
+    for stage in ("init-bottom", "local-top"):
+        scripts = conf_dir / "scripts" / stage
+        scripts.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(integration / "scripts" / stage / "petera", scripts / "petera")
     petera_conf = out / "petera-initramfs.conf"
     petera_conf.write_text(
         "# written by tests/boot/boot_test.py\n"
         "PETERA_DEVICES='%s'\n"
         "PETERA_BIN='%s'\n"
         "PETERA_KEYSCRIPT='%s'\n"
+        "PETERA_CLEVIS_PIN='%s'\n"
+        "PETERA_FILES='%s'\n"
         "PETERA_NETWORK_TIMEOUT=20\n"
         "PETERA_RECOVERY_TIMEOUT=30\n" % (" ".join(str(d) for d in devices),
-                                           peterah.petera_bin(), integration / "decrypt_petera"))
+                                           peterah.petera_bin(), integration / "decrypt_petera",
+                                           CLEVIS_PIN_DIR / "clevis-decrypt-petera",
+                                           out / "pki" / "anchor.pem"))
     _, version = kernel()
     env = dict(os.environ, PETERA_INITRAMFS_CONF=str(petera_conf))
     started = time.monotonic()
@@ -204,7 +212,8 @@ def make_initramfs_tools(out, devices, initrd):
     print("mkinitramfs: %.1f s" % (time.monotonic() - started))
     listing = run(["lsinitramfs", initrd]).stdout.decode()
     for wanted in ("usr/bin/petera", "lib/cryptsetup/scripts/decrypt_petera",
-                   "scripts/init-bottom/petera", "conf/petera.conf",
+                   "scripts/init-bottom/petera", "scripts/local-top/petera", "conf/petera.conf",
+                   "usr/bin/clevis-decrypt-petera", "scripts/local-top/clevis",
                    str(out / "pki" / "anchor.pem").lstrip("/"),
                    str(out / "client.pem").lstrip("/")):
         if wanted not in listing:
@@ -239,8 +248,17 @@ def build_initramfs_tools():
     make_root_image(work, two_of_3, key_file)
     bind(anchor, two_of_3, key_file, [out / ("%s.pem" % s) for s in SERVERS], threshold=2,
          cert=client)
+    # Bound with Clevis' petera pin (clevis-initramfs unlocks it).
+    clevis_img = out / "clevis.img"
+    make_root_image(work, clevis_img, key_file)
+    pin_env = dict(os.environ, PATH=os.pathsep.join([
+        str(CLEVIS_PIN_DIR), str(Path(peterah.petera_bin()).resolve().parent),
+        os.environ.get("PATH", "/usr/bin:/bin")]))
+    config = json.dumps({"anchor": str(anchor), "servers": [str(out / "s1.pem")]})
+    run(["clevis", "luks", "bind", "-y", "-d", clevis_img, "-k", key_file, "petera", config],
+        env=pin_env, timeout=120)
     with machine_lock():
-        make_initramfs_tools(out, [one, two_of_3], out / "initrd-initramfs-tools.img")
+        make_initramfs_tools(out, [one, two_of_3, clevis_img], out / "initrd-initramfs-tools.img")
     print("boot fixture ready in %s" % out)
 
 
@@ -398,6 +416,18 @@ CONSOLE = {
 }
 
 
+# The Clevis case: clevis-initramfs' own scripts unlock, Petera's
+# local-top script brings the network up for them.
+CLEVIS_CONSOLE = dict(
+    cmdline="cryptopts=target=root,source=/dev/vda,luks",
+    network_up=rb"petera: network up at ([0-9.]+) s \(for Clevis\)",
+    recovered=None,
+    unlocked=None,  # the test types nothing: only Clevis can open the volume
+    prompt=None,
+    volume_open=rb"cryptsetup: root: set up successfully",
+    network_down=rb"petera: network of the initramfs taken down")
+
+
 def boot_case(flavor, case):
     out = boot_dir()
     initrd = out / ("initrd-%s.img" % flavor)
@@ -409,9 +439,11 @@ def boot_case(flavor, case):
         up, image, ip, unattended = (), out / "one.img", STATIC_IP, False
     elif case == "threshold":
         up, image, ip, unattended = ("s1", "s2"), out / "two-of-3.img", "ip=dhcp", True
+    elif case == "clevis" and flavor == "initramfs-tools":
+        up, image, ip, unattended = ("s1",), out / "clevis.img", STATIC_IP, True
     else:
         raise SystemExit("unknown case %s" % case)
-    console = CONSOLE[flavor]
+    console = CLEVIS_CONSOLE if case == "clevis" else CONSOLE[flavor]
     uuid = run(["cryptsetup", "luksUUID", image]).stdout.decode().strip()
     cmdline = console["cmdline"] % {"uuid": uuid} + " " + ip
 
@@ -431,6 +463,8 @@ def boot_case(flavor, case):
                     key_uptime = float(boot.child.match.group(1))
                     print("guest uptime: network up %.2f s, key recovered %.2f s (%.2f s)" % (
                         net_uptime, key_uptime, key_uptime - net_uptime))
+                if console.get("unlocked"):
+                    boot.expect(console["unlocked"], "key recovered", BOOT_TIMEOUT)
                 if not unattended:
                     boot.expect(console["prompt"], "prompt", PROMPT_TIMEOUT)
                     time.sleep(1)  # the prompt is printed before the tty is read

@@ -352,8 +352,9 @@ class ClientCertificate(PinTestCase):
             jwe = self.encrypt(config(guarded.address, cert=str(client)))
             self.assertEqual(protected_header(jwe)["clevis"]["petera"]["cert"], str(client))
             self.assertEqual(self.decrypt(jwe), BINARY)
-            self.assertIn("POST /v1/recover 200", guarded.log)
-            self.assertIn("client CN=laptop1.example.net", guarded.log)
+            # Logged once the answer is written: wait for the line.
+            self.assertTrue(guarded.wait_for_log("POST /v1/recover 200"), guarded.log)
+            self.assertTrue(guarded.wait_for_log("client CN=laptop1.example.net"), guarded.log)
             # Without the certificate, the server refuses and clevis fails.
             bare = self.encrypt(config(guarded.address))
             self.assertFailed(clevis("decrypt", stdin=bare), "does not authorize this client")

@@ -94,6 +94,12 @@ class ClientAuthTestBase(unittest.TestCase):
         finally:
             conn.close()
 
+    def assertLogged(self, text):
+        """The server logs a request after its answer is written (and an
+        I/O thread writes its lines in batches): wait for the line."""
+        self.assertTrue(self.server.wait_for_log(text, timeout=10),
+                        "not logged: %s\n%s" % (text, self.server.log))
+
     def key_id(self, client):
         return (self.clients / (client + ".key-id")).read_text().strip()
 
@@ -103,12 +109,10 @@ class ClientAuthTest(ClientAuthTestBase):
     def test_without_a_certificate_recovery_is_403_and_chain_and_health_stay_open(self):
         self.start()
         self.assertEqual(self.recover_once(), (403, REFUSED))
-        self.assertTrue(self.server.wait_for_log("403", timeout=5), self.server.log)
-        self.assertIn("(client not authorized: no certificate: -)", self.server.log)
+        self.assertLogged("(client not authorized: no certificate: -)")
         for path in ("/v1/chain", "/v1/health"):
             self.assertEqual(self.server.request("GET", path).status, 200, path)
-        self.assertIn("client authorization: 1 client CA(s), 0 CRL(s), no allow-list",
-                      self.server.log)
+        self.assertLogged("client authorization: 1 client CA(s), 0 CRL(s), no allow-list")
 
     def test_each_bad_certificate_is_refused_with_its_reason_in_the_log(self):
         self.start("--client-crl", self.copy(self.clients / "crl.pem", "crl.pem"))
@@ -118,11 +122,11 @@ class ClientAuthTest(ClientAuthTestBase):
         for client, reason in cases:
             with self.subTest(client=client):
                 self.assertEqual(self.recover_once(client), (403, REFUSED))
-                self.assertIn("client not authorized: " + reason, self.server.log)
+                self.assertLogged("client not authorized: " + reason)
         self.assertEqual(self.recover_once("laptop1.pem")[0], 200)
-        self.assertIn("POST /v1/recover 200", self.server.log)
-        self.assertIn("(client CN=laptop1.example.net,O=Petera Demo key=%s)" % self.key_id("laptop1"),
-                      self.server.log)
+        self.assertLogged("POST /v1/recover 200")
+        self.assertLogged("(client CN=laptop1.example.net,O=Petera Demo key=%s)"
+                          % self.key_id("laptop1"))
 
     def test_petera_decrypt_needs_cert_and_curl_works_with_one(self):
         self.start()
@@ -166,7 +170,7 @@ class ClientAuthTest(ClientAuthTestBase):
         self.assertTrue(self.server.reload(wait_for="reloaded:"), self.server.log)
         self.assertEqual(self.recover(conn), (403, REFUSED))  # same connection
         conn.close()
-        self.assertIn("client not authorized: revoked: CN=laptop2.example.net", self.server.log)
+        self.assertLogged("client not authorized: revoked: CN=laptop2.example.net")
         self.assertEqual(self.recover_once("laptop1.pem")[0], 200)
 
     def test_delisting_cuts_off_open_connections_and_resumed_sessions(self):
@@ -175,7 +179,7 @@ class ClientAuthTest(ClientAuthTestBase):
         os.chmod(allow, 0o644)
         self.start("--client-allow", allow)
         self.assertEqual(self.recover_once("revoked.pem"), (403, REFUSED))  # valid, unlisted
-        self.assertIn("client not authorized: not allowed", self.server.log)
+        self.assertLogged("client not authorized: not allowed")
 
         first = self.connect("laptop1.pem")
         self.assertEqual(self.recover(first)[0], 200)
@@ -204,7 +208,7 @@ class ClientAuthTest(ClientAuthTestBase):
         self.start("--client-allow", allow)
         allow.write_text("DNS:laptop1.example.net\nlaptop2\n")
         self.assertTrue(self.server.reload(wait_for="reload failed"), self.server.log)
-        self.assertIn("clients.allow:2: expected a key id", self.server.log)
+        self.assertLogged("clients.allow:2: expected a key id")
         self.assertEqual(self.recover_once("laptop1.pem")[0], 200)
         self.assertEqual(self.recover_once("laptop2.pem"), (403, REFUSED))
 
