@@ -20,6 +20,9 @@ packages=(
   clevis clevis-luks jose libpwquality-tools jq
   # Clevis-bound root volumes at boot (tests/boot: boot.initramfs-tools.clevis)
   clevis-initramfs
+  # client keys in a TPM 2.0 (OpenSSL's tpm2 provider); a software TPM and
+  # its resource manager on a private D-Bus for tests/client/tpm_test.sh
+  tpm2-openssl swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus
   # a real TCP load balancer in front of peterad (PROXY protocol tests)
   haproxy
   # boot tests (tests/boot): a Debian kernel and the real mkinitramfs, booted

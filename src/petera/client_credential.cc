@@ -3,7 +3,8 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/decoder.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
 #include <openssl/x509v3.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string_view>
@@ -74,29 +76,45 @@ Result<FileText> ReadRegularFile(const std::string& path) {
 }
 
 // OpenSSL's tpm2 provider, beside the default one (loading any provider
-// explicitly stops OpenSSL from loading the default one by itself).
+// explicitly stops OpenSSL from loading the default one by itself). The
+// default provider comes first, so that digests, ciphers and key exchange
+// stay its own; kTpmPropertyQuery then sends signatures with a TPM key to
+// the tpm2 provider (OpenSSL 3.0 would otherwise give the default
+// provider's ECDSA the key's public half: "missing private key").
 Status LoadTpmProvider() {
-  // OpenSSL 3.0 and 3.1 fetch the TLS handshake signature from the default
-  // provider, which only sees a TPM key's public half ("missing private
-  // key"); preferring the tpm2 provider instead breaks the TLS 1.3 key
-  // schedule (its digests cannot be copied). 3.2 takes the signature from
-  // the key's own provider.
-  if (OpenSSL_version_num() < 0x30200000L) {
-    return Refuse(std::string("a client key inside a TPM needs OpenSSL 3.2 or later for TLS; "
-                              "this is ") +
-                  OpenSSL_version(OPENSSL_VERSION) +
-                  ", whose TLS stack cannot sign with it; use a key file (--cert alone, or "
-                  "--key FILE)");
-  }
   static std::once_flag once;
   static bool loaded = false;
   std::call_once(once, [] {
-    loaded = OSSL_PROVIDER_load(nullptr, "default") != nullptr &&
-             OSSL_PROVIDER_load(nullptr, "tpm2") != nullptr;
+    // The TSS library logs every TCTI it tries to stderr; petera reports a
+    // failure in one line of its own (TSS2_LOG set by the user wins).
+    setenv("TSS2_LOG", "all+none", /*overwrite=*/0);
+    // The kernel's resource manager, unless the user names another TPM: the
+    // TSS library would otherwise also try a D-Bus daemon and TCP ports.
+    setenv("TPM2OPENSSL_TCTI", "device:/dev/tpmrm0", /*overwrite=*/0);
+    static OSSL_PROVIDER* default_provider = OSSL_PROVIDER_load(nullptr, "default");
+    static OSSL_PROVIDER* tpm2_provider =
+        default_provider != nullptr ? OSSL_PROVIDER_load(nullptr, "tpm2") : nullptr;
+    loaded = tpm2_provider != nullptr;
+    // Unloaded at exit, before OpenSSL's own clean-up, so that the tpm2
+    // provider closes its TPM context.
+    std::atexit([] {
+      if (tpm2_provider != nullptr) OSSL_PROVIDER_unload(tpm2_provider);
+      if (default_provider != nullptr) OSSL_PROVIDER_unload(default_provider);
+    });
+    if (!loaded) return;
+    // OpenSSL 3.0 caches method lookups by name and query: a tpm2-specific
+    // key-management lookup made while signing could later answer the
+    // generic one, and libssl would then drop the NIST groups. Generic
+    // lookups made first keep the right answers in the cache.
+    for (const char* name : {"EC", "RSA", "RSA-PSS"}) {
+      EVP_KEYMGMT_free(EVP_KEYMGMT_fetch(nullptr, name, kTpmPropertyQuery));
+    }
+    DrainSslErrors();
   });
   if (!loaded) {
-    return Refuse("cannot load OpenSSL's tpm2 provider, which TPM-held keys need; install "
-                  "tpm2-openssl");
+    return Refuse("cannot load OpenSSL's tpm2 provider, which TPM-held keys need: install "
+                  "tpm2-openssl, and check that the TPM is reachable (/dev/tpmrm0, or "
+                  "TPM2OPENSSL_TCTI)");
   }
   return OkStatus();
 }
@@ -105,11 +123,11 @@ void CloseStore(OSSL_STORE_CTX* store) { OSSL_STORE_close(store); }
 
 Result<EvpPkeyPtr> LoadTpmHandle(const std::string& spec) {
   PETERA_TRY(LoadTpmProvider());
-  OsslPtr<OSSL_STORE_CTX, CloseStore> store(
-      OSSL_STORE_open(spec.c_str(), nullptr, nullptr, nullptr, nullptr));
+  OsslPtr<OSSL_STORE_CTX, CloseStore> store(OSSL_STORE_open_ex(
+      spec.c_str(), nullptr, kTpmPropertyQuery, nullptr, nullptr, nullptr, nullptr, nullptr));
   if (!store) {
-    return Refuse(spec + ": cannot open the TPM key (is the TPM reachable, TPM2OPENSSL_TCTI "
-                         "right, the handle persistent?)");
+    return Refuse(spec + ": cannot open the TPM key (is the TPM reachable, the handle "
+                         "persistent?)");
   }
   while (OSSL_STORE_eof(store.get()) == 0) {
     OsslPtr<OSSL_STORE_INFO, OSSL_STORE_INFO_free> info(OSSL_STORE_load(store.get()));
@@ -124,28 +142,26 @@ Result<EvpPkeyPtr> LoadTpmHandle(const std::string& spec) {
 
 Result<EvpPkeyPtr> DecodeTss2Key(const FileText& file, const std::string& path) {
   PETERA_TRY(LoadTpmProvider());
-  EVP_PKEY* raw = nullptr;
-  OsslPtr<OSSL_DECODER_CTX, OSSL_DECODER_CTX_free> decoder(OSSL_DECODER_CTX_new_for_pkey(
-      &raw, "PEM", nullptr, nullptr, OSSL_KEYMGMT_SELECT_PRIVATE_KEY, nullptr, nullptr));
-  const unsigned char* data = reinterpret_cast<const unsigned char*>(file.text.data());
-  size_t length = file.text.size();
-  if (!decoder || OSSL_DECODER_from_data(decoder.get(), &data, &length) != 1 || raw == nullptr) {
-    EVP_PKEY_free(raw);
-    return Refuse(path + ": cannot load the TPM key (is the TPM reachable and "
-                         "TPM2OPENSSL_TCTI right?)");
+  BioPtr bio(BIO_new_mem_buf(file.text.data(), static_cast<int>(file.text.size())));
+  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, nullptr, nullptr,
+                                                  nullptr, kTpmPropertyQuery)
+                     : nullptr);
+  if (!key) {
+    return Refuse(path + ": cannot load the TPM key (is the TPM that made it reachable?)");
   }
-  return EvpPkeyPtr(raw);
+  return key;
 }
 
-Result<EvpPkeyPtr> LoadKey(const std::string& spec) {
-  if (std::string_view(spec).substr(0, kTpmHandlePrefix.size()) == kTpmHandlePrefix) {
-    return LoadTpmHandle(spec);
-  }
+// The key --key names; `tpm` tells whether it is held by a TPM.
+Result<EvpPkeyPtr> LoadKey(const std::string& spec, bool* tpm) {
+  *tpm = std::string_view(spec).substr(0, kTpmHandlePrefix.size()) == kTpmHandlePrefix;
+  if (*tpm) return LoadTpmHandle(spec);
   PETERA_ASSIGN_OR_RETURN(FileText file, ReadRegularFile(spec));
   // A TSS2 key is only usable with the TPM that made it; the file itself
   // needs no secrecy, but the same rules keep things simple.
   PETERA_TRY(CheckClientKeyFilePermissions(spec, file.st.st_mode, file.st.st_uid, geteuid()));
-  if (file.text.find(kTss2Pem) != std::string::npos) return DecodeTss2Key(file, spec);
+  *tpm = file.text.find(kTss2Pem) != std::string::npos;
+  if (*tpm) return DecodeTss2Key(file, spec);
   PETERA_ASSIGN_OR_RETURN(PemContents pem, ParsePem(file.text, spec));
   if (pem.private_keys.size() != 1 || !pem.certificates.empty() || !pem.crls.empty()) {
     return Refuse(spec + ": expected one private key alone (--key)");
@@ -190,7 +206,7 @@ Result<std::shared_ptr<const ClientCredential>> LoadClientCredential(
     return Refuse(cert_path + ": more than one private key (in the file and --key); keep one");
   }
   if (!key_spec.empty()) {
-    PETERA_ASSIGN_OR_RETURN(credential->key, LoadKey(key_spec));
+    PETERA_ASSIGN_OR_RETURN(credential->key, LoadKey(key_spec, &credential->tpm));
   } else if (!pem.private_keys.empty()) {
     credential->key = std::move(pem.private_keys.front());
   } else {

@@ -11,8 +11,9 @@
 //   --key SPEC    where the private key is instead: a PEM file (the same
 //                 checks), a "TSS2 PRIVATE KEY" PEM file, or "handle:0x81..."
 //                 for a key that stays inside a TPM 2.0; the last two use
-//                 OpenSSL's tpm2 provider (Debian's tpm2-openssl) and need
-//                 OpenSSL 3.2 or later (client_credential.cc says why).
+//                 OpenSSL's tpm2 provider (Debian's tpm2-openssl), which
+//                 reaches the TPM through /dev/tpmrm0 (the kernel's
+//                 resource manager) or TPM2OPENSSL_TCTI.
 #ifndef PETERA_CLIENT_CLIENT_CREDENTIAL_H_
 #define PETERA_CLIENT_CLIENT_CREDENTIAL_H_
 
@@ -27,9 +28,14 @@
 
 namespace petera::client {
 
+// Signatures with a key held by the tpm2 provider go to that provider
+// (client_credential.cc says why); everything else stays the default's.
+inline constexpr char kTpmPropertyQuery[] = "?tpm2.signature=yes";
+
 struct ClientCredential {
   std::vector<X509Ptr> chain;  // leaf first
   EvpPkeyPtr key;
+  bool tpm = false;  // the key is in a TPM: TLS contexts need kTpmPropertyQuery
   std::string source;  // the --cert path, for messages
 };
 

@@ -46,7 +46,15 @@ bool IsClosedByPeer(const ErrorCode& ec) {
 
 Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const ClientCredential* credential) {
   try {
-    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    std::shared_ptr<asio::ssl::context> ctx;
+    if (credential != nullptr && credential->tpm) {
+      // Signatures with the TPM key go to the tpm2 provider.
+      SSL_CTX* raw = SSL_CTX_new_ex(nullptr, kTpmPropertyQuery, TLS_client_method());
+      if (raw == nullptr) return SslError("cannot create the TLS context");
+      ctx = std::make_shared<asio::ssl::context>(raw);
+    } else {
+      ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    }
     SSL_CTX* native = ctx->native_handle();
     PETERA_TRY(ApplyTlsPolicy(native));
     // Peer validation is Petera's own (VerifyTlsChain), right after the
