@@ -6,8 +6,8 @@
 # loads Petera's token plugin; the plugin recovers the passphrase from the
 # servers, and when none answers systemd-cryptsetup asks for a passphrase.
 # This module adds petera, the plugin and the anchor, CRL and client
-# certificate files the volumes' tokens name, orders systemd-cryptsetup after the network and
-# sets rd.neednet=1.
+# certificate files the volumes' tokens name, orders systemd-cryptsetup
+# after the network and sets rd.neednet=1.
 
 check() {
     require_binaries cryptsetup || return 1
@@ -40,7 +40,7 @@ petera_token_files() {
         tr ',' '\n' <<<"$crls" | sed -n 's/^"\(.*\)"$/\1/p'
         for name in cert key; do
             value=$(sed -n 's/.*"'"$name"'":"\([^"\\]*\)".*/\1/p' <<<"$member")
-            [[ $value == /* ]] && echo "$value"
+            if [[ $value == /* ]]; then echo "$value"; fi
         done
     done
 }
