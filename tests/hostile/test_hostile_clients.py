@@ -287,10 +287,12 @@ class PerClientCapTest(unittest.TestCase):
         try:
             for _ in range(self.CAP):
                 held.append(self.connect_from("127.0.0.2", server.port))
-            # A fourth silent connection from the same address: closed at once.
+            # A fourth silent connection from the same address: closed at
+            # once, not at the handshake timeout (60 s). The margin is wide
+            # for a sanitized server on a loaded machine.
             extra = self.connect_from("127.0.0.2", server.port)
             held.append(extra)
-            self.assertTrue(plain_closed_within(extra, 1.5),
+            self.assertTrue(plain_closed_within(extra, 10),
                             "a connection over the per-client cap was kept open")
             self.assertTrue(wait_for(lambda: "127.0.0.2" in server.log and
                                      "--max-connections-per-client" in server.log, 5),
