@@ -17,8 +17,9 @@ Usage: $PROG [--root-curve P-256|P-384] OUTDIR
 Builds a demo PKI for Petera in OUTDIR with the openssl command line tool:
 
   OUTDIR/anchor.pem          root CA certificate (the anchor clients pass)
-  OUTDIR/ca/                 root and intermediate CA keys, certificates, the
-                             openssl ca configuration and databases, the CRLs
+  OUTDIR/ca/                 the CA keys and certificates (root, intermediate,
+                             client CA, an unrelated "other" root), the openssl
+                             ca configuration and databases, the CRLs
   OUTDIR/s1 s2 s3/           per server: tls.pem (chain + key), encrypt-ec.pem,
                              encrypt-rsa.pem (chains) and decrypt.d/ (chains +
                              keys); s1 also has P-384 and P-521 encryption
@@ -26,10 +27,13 @@ Builds a demo PKI for Petera in OUTDIR with the openssl command line tool:
   OUTDIR/bad/                negative material for tests: expired, not yet
                              valid, wrong purpose, wrong name, CN without SAN,
                              another root, SHA-1, RSA-1024, revoked, crl.pem
-  OUTDIR/clients/            client authorization (peterad --client-ca): the
-                             client CA, machine certificates with their keys
-                             (petera --cert) and key ids (--client-allow),
-                             negatives, and the client CA's CRLs
+  OUTDIR/clients/            client authorization: ca.pem (the client CA,
+                             peterad --client-ca), laptop1.pem laptop2.pem
+                             (certificate + key, petera --cert) and their
+                             .key-id files (peterad --client-allow); negatives
+                             expired.pem, no-client-auth.pem, revoked.pem,
+                             other-ca.pem; the client CA's CRLs crl.pem,
+                             crl-empty.pem, crl-laptop2.pem (--client-crl)
 
 --root-curve  the root CA's key: P-256 (the default, signing with SHA-256) or
               P-384 (SHA-384). The intermediate and every leaf are P-256 or
@@ -157,9 +161,9 @@ wait_rsa_keys() {
 }
 
 # ---------------------------------------------------------------- openssl.cnf
-# One configuration for the four CAs (the demo root and intermediate, and an
-# unrelated "other" root and intermediate for negative tests). Paths are
-# relative to OUTDIR/ca: run `openssl ca` from there.
+# One configuration for the five CAs (the demo root and intermediate, an
+# unrelated "other" root and intermediate for negative tests, and the client
+# CA). Paths are relative to OUTDIR/ca: run `openssl ca` from there.
 
 ca_section() { # ca_section NAME CERT KEY MD
   cat <<EOF
@@ -221,6 +225,12 @@ basicConstraints       = critical, CA:TRUE, pathlen:0
 keyUsage               = critical, keyCertSign, cRLSign
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
+
+# The client CA: a root of its own that signs machine certificates only.
+[ ext_client_ca ]
+basicConstraints     = critical, CA:TRUE, pathlen:0
+keyUsage             = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
 
 [ ext_tls ]
 basicConstraints       = critical, CA:FALSE
@@ -341,7 +351,7 @@ make_ca otherintermediate otherroot ext_intermediate "/O=Not Petera/CN=Unrelated
 # The client CA: a root of its own, one level (pathlen:0), for the machines
 # that may recover (peterad --client-ca). It answers another question than
 # the server CA ("is this one of our machines?"), so it is kept apart.
-make_ca clients self ext_intermediate "$ORG/CN=Petera Demo Client CA" P-256 \
+make_ca clients self ext_client_ca "$ORG/CN=Petera Demo Client CA" P-256 \
   "$CA/clients/ca.pem" "$CA/clients/ca-key.pem" sha256
 
 cp "$CA/root.pem" "$STAGE/anchor.pem"

@@ -195,7 +195,12 @@ expected=(anchor.pem ca/root.pem ca/root-key.pem ca/intermediate.pem ca/intermed
   bad/expired-tls.pem bad/tls-noserverauth.pem bad/tls-wrongname.pem bad/tls-cn-only.pem
   bad/otherroot-anchor.pem bad/otherroot-tls.pem bad/otherroot-encrypt.pem
   bad/otherroot-encrypt-key.pem bad/sha1-encrypt.pem bad/rsa1024-encrypt.pem
-  bad/revoked-encrypt.pem bad/crl.pem)
+  bad/revoked-encrypt.pem bad/crl.pem
+  ca/clients/ca.pem ca/clients/ca-key.pem clients/ca.pem
+  clients/crl.pem clients/crl-empty.pem clients/crl-laptop2.pem)
+for name in laptop1 laptop2 expired no-client-auth revoked other-ca; do
+  expected+=("clients/$name.pem" "clients/$name.key-id")
+done
 for n in 1 2 3; do
   expected+=("s$n/tls.pem" "s$n/encrypt-ec.pem" "s$n/encrypt-rsa.pem"
     "s$n/decrypt.d/ec.pem" "s$n/decrypt.d/rsa.pem")
@@ -216,7 +221,10 @@ done
 private_files=(ca/root-key.pem ca/intermediate-key.pem s1/rotated/ec.pem
   bad/expired-encrypt-key.pem bad/otherroot-encrypt-key.pem
   bad/expired-tls.pem bad/tls-noserverauth.pem bad/tls-wrongname.pem
-  bad/tls-cn-only.pem bad/otherroot-tls.pem)
+  bad/tls-cn-only.pem bad/otherroot-tls.pem ca/clients/ca-key.pem)
+for name in laptop1 laptop2 expired no-client-auth revoked other-ca; do
+  private_files+=("clients/$name.pem")
+done
 for n in 1 2 3; do
   private_files+=("s$n/tls.pem")
   for f in "$PKI/s$n"/decrypt.d/*.pem; do private_files+=("${f#"$PKI"/}"); done
@@ -226,6 +234,11 @@ for f in "${private_files[@]}"; do
 done
 for d in ca s1/decrypt.d s2/decrypt.d s3/decrypt.d s1/rotated; do
   check_eq "mode: directory $d is 700" 700 "$(mode "$PKI/$d")"
+done
+check_eq "mode: directory clients is 755" 755 "$(mode "$PKI/clients")"
+for f in clients/ca.pem clients/crl.pem clients/crl-empty.pem clients/crl-laptop2.pem \
+  clients/laptop1.key-id clients/laptop2.key-id; do
+  check_eq "mode: $f is 644" 644 "$(mode "$PKI/$f")"
 done
 # Every file holding a private key, wherever it is, is 600.
 loose=$(grep -rl -- "PRIVATE KEY" "$PKI" | while read -r f; do
@@ -484,12 +497,14 @@ verify_fails "crl_check_all needs the root's CRL too" "unable to get certificate
 # ------------------------------------------------------------ clients
 
 C=$PKI/clients
+CLIENT_CA=$C/ca.pem
 # client_verify EXPECT NAME [openssl verify options] CERT: against the
-# client CA alone, as a client certificate.
+# client CA alone, as a client certificate. EXPECT is "ok" or the error
+# openssl must name (case-insensitive).
 client_verify() {
   local expect=$1 name=$2 out
   shift 2
-  out=$(openssl verify -x509_strict -purpose sslclient -CAfile "$C/ca.pem" "$@" 2>&1)
+  out=$(openssl verify -x509_strict -purpose sslclient -CAfile "$CLIENT_CA" "$@" 2>&1)
   if [[ $expect == ok ]] && grep -q ': OK$' <<<"$out"; then
     pass "$name"
   elif [[ $expect != ok ]] && ! grep -q ': OK$' <<<"$out" && grep -qiF -- "$expect" <<<"$out"; then
@@ -498,30 +513,139 @@ client_verify() {
     fail "$name" "expected: $expect"$'\n'"$out"
   fi
 }
-client_verify ok "clients/laptop1.pem: a client certificate of the client CA" "$C/laptop1.pem"
-client_verify ok "clients/laptop2.pem: a client certificate of the client CA" "$C/laptop2.pem"
-client_verify "certificate has expired" "clients/expired.pem: expired" "$C/expired.pem"
-client_verify "unsuitable certificate purpose" "clients/no-client-auth.pem: no clientAuth" \
-  "$C/no-client-auth.pem"
-client_verify "unable to get local issuer" "clients/other-ca.pem: another CA" "$C/other-ca.pem"
-client_verify "certificate revoked" "clients/revoked.pem: revoked by crl.pem" \
-  -crl_check -CRLfile "$C/crl.pem" "$C/revoked.pem"
-client_verify ok "clients/laptop2.pem: not in crl.pem" -crl_check -CRLfile "$C/crl.pem" "$C/laptop2.pem"
+# key_id FILE: the base64url SHA-256 of FILE's (first) certificate's SPKI.
+key_id() {
+  openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -binary | basenc --base64url | tr -d '=\n'
+}
+# crl_dates CRL: "lastUpdate=... nextUpdate=..." on one line.
+crl_dates() { openssl crl -noout -lastupdate -nextupdate -in "$1" 2>&1 | paste -sd' '; }
+serial_of() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
+
+# The client CA: a self-signed root of its own, one level deep.
+check_eq "clients/ca.pem: subject and issuer are Petera Demo Client CA" \
+  "subject=O = Petera Demo, CN = Petera Demo Client CA issuer=O = Petera Demo, CN = Petera Demo Client CA" \
+  "$(openssl x509 -noout -subject -issuer -in "$CLIENT_CA" | paste -sd' ')"
+check "clients/ca.pem: self-signed (verifies as its own anchor)" \
+  openssl verify -x509_strict -check_ss_sig -CAfile "$CLIENT_CA" "$CLIENT_CA"
+check_eq "clients/ca.pem: basicConstraints critical CA:TRUE pathlen:0" \
+  "X509v3 Basic Constraints: critical CA:TRUE, pathlen:0" \
+  "$(openssl x509 -noout -ext basicConstraints -in "$CLIENT_CA" | xargs)"
+check_eq "clients/ca.pem: keyUsage critical keyCertSign, cRLSign" \
+  "X509v3 Key Usage: critical Certificate Sign, CRL Sign" \
+  "$(openssl x509 -noout -ext keyUsage -in "$CLIENT_CA" | xargs)"
+check "clients/ca.pem: EC P-256 key signed with ECDSA-SHA256" \
+  has_text "$CLIENT_CA" "NIST CURVE: P-256" "Signature Algorithm: ecdsa-with-SHA256"
+good_dates "clients/ca.pem" "$CLIENT_CA"
+check "clients/ca.pem: is ca/clients/ca.pem" cmp "$CLIENT_CA" "$PKI/ca/clients/ca.pem"
+check "clients/ca.pem: ca/clients/ca-key.pem is its key" \
+  pubkeys_match "$CLIENT_CA" "$PKI/ca/clients/ca-key.pem"
+check_not "clients/ca.pem: not the server anchor" cmp -s "$CLIENT_CA" "$ANCHOR"
+verify_fails "clients/laptop1.pem: not under the server anchor" "unable to get local issuer certificate" \
+  -purpose sslclient "$C/laptop1.pem"
+
+# Every client file: the certificate, then its PKCS#8 private key, 0600.
+for name in laptop1 laptop2 expired no-client-auth revoked other-ca; do
+  f=$C/$name.pem
+  check_eq "clients/$name.pem: one certificate, then one PKCS#8 key" \
+    "-----BEGIN CERTIFICATE----- -----BEGIN PRIVATE KEY-----" \
+    "$(grep -- '-----BEGIN' "$f" | paste -sd' ')"
+  check "clients/$name.pem: the key belongs to the certificate" pubkeys_match "$f" "$f"
+  check "clients/$name.pem: EC P-256 key" has_text "$f" "NIST CURVE: P-256"
+  check_eq "clients/$name.pem: subject CN=$name.example.net" "$name.example.net" \
+    "$(openssl x509 -noout -subject -nameopt multiline -in "$f" | sed -n 's/^ *commonName *= //p')"
+  check_eq "clients/$name.pem: SAN DNS:$name.example.net" "DNS:$name.example.net" \
+    "$(ext "$f" subjectAltName)"
+  check_eq "clients/$name.pem: keyUsage critical digitalSignature" \
+    "X509v3 Key Usage: critical Digital Signature" \
+    "$(openssl x509 -noout -ext keyUsage -in "$f" | xargs)"
+  check_eq "clients/$name.key-id: the SHA-256 of its certificate's public key" \
+    "$(key_id "$f")" "$(cat "$C/$name.key-id")"
+done
+
+for name in laptop1 laptop2; do
+  f=$C/$name.pem
+  good_dates "clients/$name.pem" "$f"
+  check_eq "clients/$name.pem: EKU clientAuth only" "TLS Web Client Authentication" \
+    "$(ext "$f" extendedKeyUsage)"
+  check_eq "clients/$name.pem: basicConstraints critical CA:FALSE" \
+    "X509v3 Basic Constraints: critical CA:FALSE" \
+    "$(openssl x509 -noout -ext basicConstraints -in "$f" | xargs)"
+  client_verify ok "clients/$name.pem: a client certificate of the client CA" "$f"
+  client_verify ok "clients/$name.pem: valid on 2020-01-01" -attime "$EARLY_2020" "$f"
+  client_verify ok "clients/$name.pem: valid at the end of 2044" -attime "$LATE_2044" "$f"
+  client_verify ok "clients/$name.pem: passes with crl-empty.pem" -crl_check -CRLfile "$C/crl-empty.pem" "$f"
+  client_verify ok "clients/$name.pem: passes with crl.pem" -crl_check -CRLfile "$C/crl.pem" "$f"
+  verify_fails "clients/$name.pem: refused for sslserver" "unsuitable certificate purpose" \
+    -CAfile "$CLIENT_CA" -purpose sslserver "$f"
+  check "clients/$name.key-id: one line of 43 base64url characters" \
+    grep -qxE '[A-Za-z0-9_-]{43}' "$C/$name.key-id"
+  check_eq "clients/$name.key-id: a single line" 1 "$(wc -l <"$C/$name.key-id")"
+done
+check_not "clients: laptop1 and laptop2 have different key ids" \
+  cmp -s "$C/laptop1.key-id" "$C/laptop2.key-id"
+client_verify ok "clients/laptop1.pem: still passes with crl-laptop2.pem" \
+  -crl_check -CRLfile "$C/crl-laptop2.pem" "$C/laptop1.pem"
 client_verify "certificate revoked" "clients/laptop2.pem: revoked by crl-laptop2.pem" \
   -crl_check -CRLfile "$C/crl-laptop2.pem" "$C/laptop2.pem"
+
+# Negatives: each fails for its own reason, and for nothing else.
+client_verify "certificate has expired" "clients/expired.pem: expired" "$C/expired.pem"
+client_verify ok "clients/expired.pem: fine on 2020-06-01 (expiry is its only fault)" \
+  -attime "$MID_2020" "$C/expired.pem"
+check_eq "clients/expired.pem: valid 2020-01-01 to 2021-01-01" \
+  "notBefore=Jan  1 00:00:00 2020 GMT notAfter=Jan  1 00:00:00 2021 GMT" \
+  "$(openssl x509 -noout -startdate -enddate -in "$C/expired.pem" | paste -sd' ')"
+
+client_verify "unsuitable certificate purpose" "clients/no-client-auth.pem: refused for sslclient" \
+  "$C/no-client-auth.pem"
+check_eq "clients/no-client-auth.pem: EKU serverAuth only" "TLS Web Server Authentication" \
+  "$(ext "$C/no-client-auth.pem" extendedKeyUsage)"
+check "clients/no-client-auth.pem: fine without a purpose" \
+  openssl verify -x509_strict -CAfile "$CLIENT_CA" "$C/no-client-auth.pem"
+
+client_verify "unable to get local issuer certificate" "clients/other-ca.pem: not under the client CA" \
+  "$C/other-ca.pem"
+client_verify "unable to get local issuer certificate" \
+  "clients/other-ca.pem: not under the client CA, even with its intermediate" \
+  -untrusted "$PKI/ca/other/intermediate.pem" "$C/other-ca.pem"
+check "clients/other-ca.pem: a client certificate of the other root" \
+  openssl verify -x509_strict -purpose sslclient -CAfile "$PKI/ca/other/root.pem" \
+  -untrusted "$PKI/ca/other/intermediate.pem" "$C/other-ca.pem"
+check_eq "clients/other-ca.pem: EKU clientAuth only" "TLS Web Client Authentication" \
+  "$(ext "$C/other-ca.pem" extendedKeyUsage)"
+
+client_verify "certificate revoked" "clients/revoked.pem: revoked by crl.pem" \
+  -crl_check -CRLfile "$C/crl.pem" "$C/revoked.pem"
+client_verify ok "clients/revoked.pem: fine without a CRL" "$C/revoked.pem"
 client_verify ok "clients/revoked.pem: fine with crl-empty.pem" \
   -crl_check -CRLfile "$C/crl-empty.pem" "$C/revoked.pem"
-check_not "clients/ca.pem: not the server anchor" cmp -s "$C/ca.pem" "$ANCHOR"
-for name in laptop1 laptop2; do
-  check_eq "clients/$name.pem: private (0600)" 600 "$(mode "$C/$name.pem")"
-  check_eq "clients/$name.pem: the key belongs to the certificate" \
-    "$(openssl x509 -in "$C/$name.pem" -noout -pubkey)" \
-    "$(openssl pkey -in "$C/$name.pem" -pubout 2>&1)"
-  check_eq "clients/$name.key-id: the SHA-256 of its public key" \
-    "$(openssl pkey -in "$C/$name.pem" -pubout -outform DER | openssl dgst -sha256 -binary |
-       basenc --base64url | tr -d '=\n')" "$(cat "$C/$name.key-id")"
-  check_eq "clients/$name.pem: SAN DNS:$name.example.net" "DNS:$name.example.net" \
-    "$(ext "$C/$name.pem" subjectAltName)"
+
+# The client CA's CRLs.
+revoked=$(serial_of "$C/revoked.pem")
+laptop1=$(serial_of "$C/laptop1.pem")
+laptop2=$(serial_of "$C/laptop2.pem")
+for crl in crl crl-empty crl-laptop2; do
+  f=$C/$crl.pem
+  check_eq "clients/$crl.pem: one CRL" 1 "$(count 'BEGIN X509 CRL' "$f")"
+  check_eq "clients/$crl.pem: issued by the client CA" \
+    "issuer=O = Petera Demo, CN = Petera Demo Client CA" \
+    "$(openssl crl -noout -issuer -in "$f" 2>&1)"
+  check "clients/$crl.pem: signed by the client CA" crl_signed_by "$f" "$CLIENT_CA"
+  check_not "clients/$crl.pem: not signed by the server root" crl_signed_by "$f" "$ANCHOR"
+  check_eq "clients/$crl.pem: runs from 2020-01-01 to 2045-01-01" \
+    "lastUpdate=Jan  1 00:00:00 2020 GMT nextUpdate=Jan  1 00:00:00 2045 GMT" "$(crl_dates "$f")"
+  check_not "clients/$crl.pem: does not list laptop1" crl_lists "$f" "$laptop1"
 done
+check_eq "clients/crl-empty.pem: revokes nothing" 1 \
+  "$(openssl crl -noout -text -in "$C/crl-empty.pem" 2>&1 | grep -c 'No Revoked Certificates')"
+check "clients/crl.pem: lists revoked.pem" crl_lists "$C/crl.pem" "$revoked"
+check_not "clients/crl.pem: does not list laptop2" crl_lists "$C/crl.pem" "$laptop2"
+check_eq "clients/crl.pem: lists exactly one certificate" 1 \
+  "$(openssl crl -noout -text -in "$C/crl.pem" | grep -c 'Serial Number:')"
+check "clients/crl-laptop2.pem: lists revoked.pem" crl_lists "$C/crl-laptop2.pem" "$revoked"
+check "clients/crl-laptop2.pem: lists laptop2.pem" crl_lists "$C/crl-laptop2.pem" "$laptop2"
+check_eq "clients/crl-laptop2.pem: lists exactly two certificates" 2 \
+  "$(openssl crl -noout -text -in "$C/crl-laptop2.pem" | grep -c 'Serial Number:')"
 
 finish
