@@ -55,6 +55,27 @@ get_dracut_network() {
   rm -rf "$tmp"
 }
 
+# Prometheus (its promtool checks the metrics and the alert rules; a real
+# prometheus scrapes a test peterad) is unpacked the same way, not
+# installed: the package would start a server on port 9090 and pull in a web
+# UI's JavaScript. Its binaries are self-contained.
+prometheus_dir=/var/cache/petera/prometheus
+get_prometheus() {
+  [[ -x $prometheus_dir/usr/bin/promtool && -x $prometheus_dir/usr/bin/prometheus ]] && return 0
+  echo "install-deps: unpacking prometheus into $prometheus_dir"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1) || { rm -rf "$tmp"; return 1; }
+  mkdir -p "$prometheus_dir"
+  dpkg -x "$tmp"/prometheus_*.deb "$prometheus_dir"
+  rm -rf "$tmp"
+}
+
+unpack_extras() {
+  get_dracut_network
+  get_prometheus
+}
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -64,7 +85,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  if [[ $(id -u) -eq 0 ]]; then get_dracut_network; fi
+  if [[ $(id -u) -eq 0 ]]; then unpack_extras; fi
   exit 0
 fi
 
@@ -77,4 +98,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-get_dracut_network
+unpack_extras

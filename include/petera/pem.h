@@ -5,6 +5,7 @@
 #ifndef PETERA_PEM_H_
 #define PETERA_PEM_H_
 
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,8 @@ std::string IssuerName(X509* cert);
 // "2027-11-24" style date of notAfter / notBefore.
 std::string NotAfterDate(X509* cert);
 std::string NotBeforeDate(X509* cert);
+// Seconds since the Unix epoch of an ASN1_TIME, or 0 when it cannot be read.
+std::time_t Asn1TimeToUnix(const ASN1_TIME* time);
 
 }  // namespace petera
 

@@ -77,13 +77,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Unix time of an ASN1_TIME, or 0 when it cannot be read.
-std::time_t ToUnix(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return timegm(&tm);
-}
-
 std::string Identity(X509* leaf, const std::string& key_id) {
   return SubjectName(leaf) + " key=" + key_id;
 }
@@ -203,7 +196,7 @@ Result<std::shared_ptr<const ClientPolicy>> ClientPolicy::Load(const ClientPolic
         return Refuse(path + ": a CRL not signed by any CA of " + paths.ca +
                       "; give the CRLs of the client CA");
       }
-      std::time_t next = ToUnix(X509_CRL_get0_nextUpdate(crl.get()));
+      std::time_t next = Asn1TimeToUnix(X509_CRL_get0_nextUpdate(crl.get()));
       if (next == 0) {
         return Refuse(path + ": a CRL without nextUpdate; issue it with one");
       }
@@ -303,7 +296,7 @@ ClientVerdict ClientPolicy::Verify(X509* leaf, STACK_OF(X509) * sent, std::time_
   std::time_t until = crls_valid_until_;
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
   for (int i = 0; i < sk_X509_num(chain); ++i) {
-    std::time_t not_after = ToUnix(X509_get0_notAfter(sk_X509_value(chain, i)));
+    std::time_t not_after = Asn1TimeToUnix(X509_get0_notAfter(sk_X509_value(chain, i)));
     if (until == 0 || not_after < until) until = not_after;
   }
   verdict.authorized = until > now;

@@ -95,6 +95,8 @@ class ClientPolicy {
   const std::vector<X509Ptr>& cas() const { return cas_; }
   // "2 client CA(s), 1 CRL(s), allow-list of 3 entries" for the log.
   const std::string& summary() const { return summary_; }
+  // The earliest nextUpdate of the CRLs; 0 when there is none.
+  std::time_t crls_valid_until() const { return crls_valid_until_; }
   // Loud: a CA or CRL expired or expiring, which will refuse every client.
   const std::vector<std::string>& warnings() const { return warnings_; }
 

@@ -79,36 +79,42 @@ void SetDetail(std::string* log_detail, const std::string& text) {
 }
 
 Response HandleRecover(const Request& request, const KeyStore& keys, ClientGate* gate,
-                       std::string* log_detail) {
+                       std::string* log_detail, RecoveryOutcome& outcome) {
   if (request.method() != http::verb::post) return MethodNotAllowed(request, "POST");
+  outcome.recovery = true;
+  auto refuse = [&](http::status status, std::string_view code) {
+    outcome.result = code;
+    return Error(request, status, code);
+  };
   if (gate != nullptr && !gate->Authorize(log_detail)) {
-    return Error(request, http::status::forbidden, "client_not_authorized");
+    return refuse(http::status::forbidden, "client_not_authorized");
   }
   auto content_type = request.find(http::field::content_type);
   if (content_type == request.end() || !IsJsonContentType(content_type->value())) {
-    return Error(request, http::status::unsupported_media_type, "unsupported_media_type");
+    return refuse(http::status::unsupported_media_type, "unsupported_media_type");
   }
   if (request.body().size() > kMaxRecoveryBodyBytes) {
-    return Error(request, http::status::payload_too_large, "too_large");
+    return refuse(http::status::payload_too_large, "too_large");
   }
   auto parsed = ParseRecoveryRequest(request.body());
   if (!parsed.ok()) {
     SetDetail(log_detail, parsed.error().message());
     ErrorCategory category = parsed.error().category();
-    return Error(request, static_cast<http::status>(HttpStatus(category)),
-                 ErrorCode(category));
+    return refuse(static_cast<http::status>(HttpStatus(category)), ErrorCode(category));
   }
   const RecoveryKey* key = keys.Find(parsed->kid);
   if (key == nullptr) {
     SetDetail(log_detail, "no decryption key with this kid");
-    return Error(request, http::status::not_found, ErrorCode(ErrorCategory::kNotFound));
+    return refuse(http::status::not_found, ErrorCode(ErrorCategory::kNotFound));
   }
+  outcome.kid = key->kid();
   auto y = key->Recover(parsed->x);
   if (!y.ok()) {
     // One answer for every failure, whatever the reason (error blinding).
     SetDetail(log_detail, "recovery failed for kid " + key->kid() + ": " + y.error().message());
-    return Error(request, http::status::bad_request, "recovery_failed");
+    return refuse(http::status::bad_request, "recovery_failed");
   }
+  outcome.result = "ok";
   RecoveryResponse answer{std::move(y).value()};
   return MakeResponse(request, http::status::ok, kJson, SerializeRecoveryResponse(answer));
 }
@@ -141,9 +147,12 @@ Response MakeErrorResponse(http::status status, std::string_view code, unsigned 
 }
 
 Response Handle(const Request& request, const KeyStore& keys, ClientGate* gate,
-                std::string* log_detail) {
+                std::string* log_detail, RecoveryOutcome* outcome) {
   std::string_view path = PathOf(request);
-  if (path == "/v1/recover") return HandleRecover(request, keys, gate, log_detail);
+  if (path == "/v1/recover") {
+    RecoveryOutcome ignored;
+    return HandleRecover(request, keys, gate, log_detail, outcome ? *outcome : ignored);
+  }
   if (path == "/v1/chain") return HandleChain(request, keys);
   if (path == "/v1/health") return HandleHealth(request, keys);
   SetDetail(log_detail, "no such endpoint");

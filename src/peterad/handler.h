@@ -42,12 +42,21 @@ class ClientGate {
   virtual bool Authorize(std::string* log_detail) = 0;
 };
 
+// What the metrics and the journal learn of a POST /v1/recover (nothing of
+// what a client sends goes in unchecked: the kid is a loaded key's).
+struct RecoveryOutcome {
+  bool recovery = false;    // the request was a POST /v1/recover
+  std::string kid;          // the id of the loaded key it named; empty: none
+  std::string_view result;  // "ok" or the error code of the answer
+};
+
 // Answers one request. `gate`: null when every client may recover.
 // `log_detail`, when given, receives a reason for the log when the answer is
 // an error, and the client's identity when a gate was asked (never key
-// material or recovered values).
+// material or recovered values). `outcome`, when given, is filled in for a
+// POST /v1/recover.
 Response Handle(const Request& request, const KeyStore& keys, ClientGate* gate = nullptr,
-                std::string* log_detail = nullptr);
+                std::string* log_detail = nullptr, RecoveryOutcome* outcome = nullptr);
 
 // A JSON error response {"error":"<code>"}, with Content-Length set.
 // `keep_alive` decides the Connection header; `version` is 10 or 11.

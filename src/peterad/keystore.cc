@@ -294,6 +294,7 @@ class KeyStoreLoader {
     if (!cert_kid.ok()) return Refuse(file + ": " + cert_kid.error().message());
     auto key = RecoveryKey::Create(std::move(pem.private_keys.front()));
     if (!key.ok()) return Refuse(file + ": " + key.error().message());
+    Hold("decryption", key->kid(), leaf);
     AddKey(file, std::move(key).value(), cert_kid.value());
     return OkStatus();
   }
@@ -357,6 +358,7 @@ class KeyStoreLoader {
       store_->chain_pem_ += block;
     }
     store_->encryption_kid_ = kid;
+    HoldChain("encryption", Find(kid)->kid(), pem.certificates);
     store_->encryption_subject_ = SubjectName(leaf);
     store_->encryption_not_after_ = NotAfterDate(leaf);
     WarnAboutAge(pem.certificates, "encryption", path, now_, store_->warnings_);
@@ -382,6 +384,7 @@ class KeyStoreLoader {
                     "chain, and its own key");
     }
     store_->tls_subject_ = SubjectName(leaf);
+    HoldChain("tls", "", pem.certificates);
     store_->tls_not_after_ = NotAfterDate(leaf);
     WarnAboutAge(pem.certificates, "TLS", path, now_, store_->warnings_);
     store_->tls_key_ = std::move(pem.private_keys.front());
@@ -403,6 +406,18 @@ class KeyStoreLoader {
 
   const RecoveryKey* Find(const std::string& kid) const { return store_->Find(kid); }
 
+  void Hold(const std::string& role, const std::string& kid, X509* cert) {
+    store_->certificates_.push_back(HeldCertificate{
+        role, kid, SubjectName(cert), Asn1TimeToUnix(X509_get0_notAfter(cert))});
+  }
+  // The leaf under `role`, the CA certificates after it under role_chain.
+  void HoldChain(const std::string& role, const std::string& kid,
+                 const std::vector<X509Ptr>& chain) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      Hold(i == 0 ? role : role + "_chain", i == 0 ? kid : "", chain[i].get());
+    }
+  }
+
   const KeyStorePaths& paths_;
   std::time_t now_;
   std::unique_ptr<KeyStore> store_;
@@ -412,6 +427,24 @@ class KeyStoreLoader {
 Result<std::shared_ptr<const KeyStore>> KeyStore::Load(const KeyStorePaths& paths,
                                                        std::time_t now) {
   return KeyStoreLoader(paths, now).Run();
+}
+
+std::vector<std::string> ExpiryWarnings(const std::vector<HeldCertificate>& certificates,
+                                        std::time_t now) {
+  constexpr std::time_t kDay = 24 * 60 * 60;
+  std::vector<std::string> warnings;
+  for (const HeldCertificate& cert : certificates) {
+    if (cert.role == "decryption") continue;
+    std::string who = cert.role + " certificate " + cert.subject;
+    if (cert.not_after < now) {
+      warnings.push_back(who + " EXPIRED " + std::to_string((now - cert.not_after) / kDay) +
+                         " day(s) ago: renew it and send SIGHUP");
+    } else if (cert.not_after - now < kExpiryWarningDays * kDay) {
+      warnings.push_back(who + " expires in " + std::to_string((cert.not_after - now) / kDay) +
+                         " day(s): renew it and send SIGHUP");
+    }
+  }
+  return warnings;
 }
 
 const RecoveryKey* KeyStore::Find(std::string_view kid) const {

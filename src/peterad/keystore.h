@@ -38,6 +38,15 @@ struct KeyStorePaths {
 // A certificate is "expiring" when it expires within this many days.
 inline constexpr int kExpiryWarningDays = 30;
 
+// One certificate the server holds, for the expiry metric and warnings.
+struct HeldCertificate {
+  // tls, tls_chain, encryption, encryption_chain, decryption, client_ca
+  std::string role;
+  std::string kid;  // the key id of an encryption or decryption key; else empty
+  std::string subject;
+  std::time_t not_after = 0;
+};
+
 class KeyStore {
  public:
   // Reads and checks the three inputs. `now` decides which certificates are
@@ -67,6 +76,10 @@ class KeyStore {
   const std::string& tls_subject() const { return tls_subject_; }
   const std::string& tls_not_after() const { return tls_not_after_; }
 
+  // Every certificate of TLS.pem, ENCRYPT.pem and the leaf of each file in
+  // DECRYPT.d/, with its role.
+  const std::vector<HeldCertificate>& certificates() const { return certificates_; }
+
   // Loud: a TLS or encryption certificate expired or expires soon.
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Informational: expired decryption certificates, duplicates, skipped
@@ -87,9 +100,16 @@ class KeyStore {
   std::string encryption_not_after_;
   std::string tls_subject_;
   std::string tls_not_after_;
+  std::vector<HeldCertificate> certificates_;
   std::vector<std::string> warnings_;
   std::vector<std::string> notes_;
 };
+
+// One warning for each certificate that expired or expires within
+// kExpiryWarningDays of `now`, but decryption keys (an old key kept after a
+// rotation is expected to be expired). peterad logs them once a day.
+std::vector<std::string> ExpiryWarnings(const std::vector<HeldCertificate>& certificates,
+                                        std::time_t now);
 
 // Refuses a DECRYPT.d/ that its group or other users may write (unless its
 // sticky bit is set), naming the directory and the chmod that fixes it.

@@ -5,6 +5,8 @@
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace petera::peterad {
 namespace {
@@ -111,7 +114,93 @@ class StderrLineSink final : public spdlog::sinks::sink {
   std::unique_ptr<spdlog::formatter> formatter_ = std::make_unique<spdlog::pattern_formatter>();
 };
 
+int SyslogPriority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return 7;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::err:
+      return 3;
+    case spdlog::level::critical:
+      return 2;
+    default:
+      return 6;
+  }
+}
+
+// One journal entry of FIELD=value items (values may hold any byte: the
+// native protocol frames each item by its iovec).
+class JournalEntry {
+ public:
+  void Add(std::string_view field, std::string_view value) {
+    if (value.empty()) return;
+    items_.push_back(std::string(field) + "=" + std::string(value));
+  }
+  // False when the journal refused it (the caller then writes to stderr).
+  bool Send() const {
+    std::vector<iovec> iov;
+    iov.reserve(items_.size());
+    for (const std::string& item : items_) {
+      iov.push_back(iovec{const_cast<char*>(item.data()), item.size()});
+    }
+    return sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0;
+  }
+
+ private:
+  std::vector<std::string> items_;
+};
+
+void AddCommonFields(JournalEntry& entry, std::string_view message,
+                     spdlog::level::level_enum level) {
+  entry.Add("MESSAGE", message);
+  entry.Add("PRIORITY", std::to_string(SyslogPriority(level)));
+  entry.Add("SYSLOG_IDENTIFIER", "peterad");
+}
+
+// Under systemd: each line becomes a journal entry; the stderr sink stays
+// as the fallback when the journal refuses one.
+class JournalSink final : public spdlog::sinks::sink {
+ public:
+  explicit JournalSink(std::shared_ptr<spdlog::sinks::sink> fallback)
+      : fallback_(std::move(fallback)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    JournalEntry entry;
+    AddCommonFields(entry, std::string_view(msg.payload.data(), msg.payload.size()), msg.level);
+    if (!entry.Send()) fallback_->log(msg);
+  }
+  void flush() override {}
+  void set_pattern(const std::string& pattern) override { fallback_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    fallback_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> fallback_;
+};
+
+bool g_journal = false;
+constexpr char kJournalSocket[] = "/run/systemd/journal/socket";
+
 }  // namespace
+
+void LogRequestLine(const std::string& message, const RequestLogFields& fields) {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  if (g_journal) {
+    JournalEntry entry;
+    AddCommonFields(entry, message, spdlog::level::info);
+    entry.Add("PETERA_PEER", fields.peer);
+    entry.Add("PETERA_CLIENT", fields.client);
+    entry.Add("PETERA_KID", fields.kid);
+    entry.Add("PETERA_RESULT", fields.result);
+    entry.Add("PETERA_ENDPOINT", fields.endpoint);
+    entry.Add("PETERA_STATUS", std::to_string(fields.status));
+    entry.Add("PETERA_DURATION_US", std::to_string(fields.micros));
+    if (entry.Send()) return;
+  }
+  spdlog::info("{}", message);
+}
 
 void BatchThreadLog() {
   t_batch.enabled = true;
@@ -138,7 +227,13 @@ Status SetUpLogging(const std::string& level) {
     return Error(ErrorCategory::kUsage,
                  "--log-level " + level + ": use trace, debug, info, warn, error, critical or off");
   }
-  auto logger = std::make_shared<spdlog::logger>("peterad", std::make_shared<StderrLineSink>());
+  std::shared_ptr<spdlog::sinks::sink> sink = std::make_shared<StderrLineSink>();
+  // sd_journal_send reports success when journald's socket is missing (it
+  // drops the entry): use it only when the socket is there.
+  struct stat native {};
+  g_journal = StderrIsJournal() && stat(kJournalSocket, &native) == 0 && S_ISSOCK(native.st_mode);
+  if (g_journal) sink = std::make_shared<JournalSink>(std::move(sink));
+  auto logger = std::make_shared<spdlog::logger>("peterad", std::move(sink));
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (StderrIsJournal()) {
     formatter->add_flag<PriorityFlag>('*').set_pattern("%*%v");

@@ -30,6 +30,8 @@
 #include "petera/address.h"
 #include "peterad/keystore.h"
 #include "peterad/logging.h"
+#include "peterad/metrics.h"
+#include "peterad/metrics_listener.h"
 #include "peterad/server.h"
 #include "peterad/tls_context.h"
 
@@ -67,6 +69,7 @@ struct Options {
   ClientPolicyPaths clients;
   std::vector<std::string> listen;
   std::vector<std::string> proxy_protocol_from;
+  std::string metrics;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_connections = 4096;
   size_t max_connections_per_client = 64;
@@ -101,6 +104,12 @@ that is valid now, has clientAuth in its extended key usage, is not revoked
 by a --client-crl and, with --client-allow, is listed there (by the base64url
 SHA-256 of its public key, DNS:name or URI:uri, one a line). GET /v1/chain
 and /v1/health stay open. These files must not be writable by others.
+
+Metrics: with --metrics ADDR:PORT, a plain-HTTP listener answers GET
+/metrics in Prometheus' text format (recoveries by key and result, latency,
+TLS handshakes, connections, timeouts, reloads, every certificate's expiry).
+Bind it to loopback or a management network: it has no TLS and no
+authentication (it serves no secrets).
 
 Listening: sockets passed by systemd (socket activation) are used when
 present; otherwise each --listen, by default 0.0.0.0:5700 and [::]:5700.
@@ -153,6 +162,16 @@ void AddOptions(CLI::App& app, Options& o) {
       ->check([](const std::string& text) {
         auto cidr = ParseCidr(text);
         return cidr.ok() ? std::string() : cidr.error().message();
+      });
+  app.add_option("--metrics", o.metrics,
+                 "Serve Prometheus metrics over plain HTTP at http://ADDR:PORT/metrics "
+                 "(off by default; e.g. 127.0.0.1:9570)")
+      ->type_name("ADDR:PORT")
+      ->check([](const std::string& text) {
+        auto endpoint = ParseListenAddress(text);
+        if (endpoint.ok()) return std::string();
+        std::string message = endpoint.error().message();  // "--listen TEXT: why"
+        return message.substr(message.find(' ') + 1);
       });
   app.add_option("--max-requests-per-connection", o.max_requests_per_connection,
                  "Requests after which a keep-alive connection is closed")
@@ -285,6 +304,22 @@ void LogState(const ServingState& state, const char* event) {
   LogSecureHeap();
 }
 
+// What a scrape reports besides the counters.
+MetricsSnapshot Snapshot(const ServingState& state, const Server& server) {
+  MetricsSnapshot snapshot;
+  snapshot.open_connections = server.active_connections();
+  snapshot.keys_loaded = state.keys->key_count();
+  snapshot.certificates = state.keys->certificates();
+  if (state.clients) {
+    for (const X509Ptr& ca : state.clients->cas()) {
+      snapshot.certificates.push_back(HeldCertificate{
+          "client_ca", "", SubjectName(ca.get()), Asn1TimeToUnix(X509_get0_notAfter(ca.get()))});
+    }
+    snapshot.client_crl_next_update = state.clients->crls_valid_until();
+  }
+  return snapshot;
+}
+
 Status AddListeners(Server& server, const std::vector<std::string>& listen) {
   int fds = sd_listen_fds(1);
   if (fds < 0) return Error(ErrorCategory::kUsage, "sd_listen_fds failed");
@@ -327,17 +362,39 @@ void RunIo(net::io_context& ioc) {
 }
 
 // Runs the main thread: signals, reloads, and the drain at the end.
+//
+// Scrapes of --metrics are served here too, and the daily look at the
+// certificates' expiry runs here.
 class Controller {
  public:
-  Controller(std::vector<net::io_context*> workers, Server& server, const Options& options)
+  Controller(std::vector<net::io_context*> workers, Server& server, const Options& options,
+             std::shared_ptr<const ServingState> state, std::shared_ptr<Metrics> metrics)
       : workers_(std::move(workers)),
         server_(server),
         options_(options),
+        state_(std::move(state)),
+        metrics_(std::move(metrics)),
         signals_(control_, SIGHUP, SIGTERM, SIGINT),
-        drain_(control_) {}
+        drain_(control_),
+        expiry_check_(control_) {}
+
+  // Binds --metrics (before the I/O threads start, so that a refusal stops
+  // the start).
+  Status ListenForMetrics() {
+    if (options_.metrics.empty() || !metrics_) return OkStatus();
+    PETERA_ASSIGN_OR_RETURN(auto endpoint, ParseListenAddress(options_.metrics));
+    PETERA_ASSIGN_OR_RETURN(metrics_listener_,
+                            MetricsListener::Create(control_, endpoint, [this] {
+                              return metrics_->Render(Snapshot(*state_, server_));
+                            }));
+    metrics_listener_->Start();
+    spdlog::info("metrics at http://{}/metrics", metrics_listener_->Address());
+    return OkStatus();
+  }
 
   void Run() {
     WaitForSignal();
+    ScheduleExpiryCheck();
     control_.run();
   }
 
@@ -358,14 +415,31 @@ class Controller {
     spdlog::info("SIGHUP: reloading {}, {}, {}", options_.paths.tls, options_.paths.encrypt,
                  options_.paths.decrypt_dir);
     auto state = LoadState(options_);
+    if (metrics_) metrics_->CountReload(state.ok(), std::time(nullptr));
     if (state.ok()) {
+      state_ = state.value();
       server_.SetState(state.value());
       LogState(*state.value(), "reloaded");
+      ScheduleExpiryCheck();  // the next look, a day after this one
     } else {
       spdlog::error("reload failed, still serving the previous keys: {}",
                     state.error().message());
     }
     sd_notify(0, "READY=1\nSTATUS=Serving");
+  }
+
+  // Once a day while running (start and reload warn by themselves): a
+  // warning for each certificate that expires within kExpiryWarningDays.
+  void ScheduleExpiryCheck() {
+    expiry_check_.expires_after(std::chrono::hours(24));
+    expiry_check_.async_wait([this](error_code ec) {
+      if (ec) return;
+      for (const std::string& warning : ExpiryWarnings(Snapshot(*state_, server_).certificates,
+                                                       std::time(nullptr))) {
+        spdlog::warn("WARNING: {}", warning);
+      }
+      ScheduleExpiryCheck();
+    });
   }
 
   void BeginStop(int signo) {
@@ -395,15 +469,21 @@ class Controller {
                    server_.active_connections());
     }
     for (net::io_context* worker : workers_) worker->stop();
+    if (metrics_listener_) metrics_listener_->Stop();
+    expiry_check_.cancel();
     control_.stop();
   }
 
   std::vector<net::io_context*> workers_;
   Server& server_;
   const Options& options_;
+  std::shared_ptr<const ServingState> state_;  // the state served now
+  std::shared_ptr<Metrics> metrics_;           // null without --metrics
   net::io_context control_;
   net::signal_set signals_;
   net::steady_timer drain_;
+  net::steady_timer expiry_check_;
+  std::unique_ptr<MetricsListener> metrics_listener_;
   std::chrono::steady_clock::time_point deadline_;
 };
 
@@ -440,9 +520,18 @@ int Serve(const Options& options) {
     contexts.push_back(std::make_unique<net::io_context>(1));
     workers.push_back(contexts.back().get());
   }
-  Server server(workers, ToServerOptions(options), state.value());
-  Controller controller(workers, server, options);  // installs the signal handlers
+  std::shared_ptr<Metrics> metrics;
+  if (!options.metrics.empty()) {
+    metrics = std::make_shared<Metrics>(workers.size(), PETERA_VERSION, std::time(nullptr));
+  }
+  Server server(workers, ToServerOptions(options), state.value(), metrics);
+  // Installs the signal handlers.
+  Controller controller(workers, server, options, state.value(), metrics);
   if (Status listening = AddListeners(server, options.listen); !listening.ok()) {
+    spdlog::error("{}", listening.error().message());
+    return kExitRefused;
+  }
+  if (Status listening = controller.ListenForMetrics(); !listening.ok()) {
     spdlog::error("{}", listening.error().message());
     return kExitRefused;
   }

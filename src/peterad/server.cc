@@ -23,13 +23,6 @@
 namespace petera::peterad {
 namespace {
 
-std::string EndpointString(const tcp::endpoint& endpoint) {
-  if (endpoint.address().is_v6()) {
-    return "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
-  }
-  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
 bool OutOfResources(const error_code& ec) {
   return ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
          ec == net::error::no_memory || ec.value() == ENFILE;
@@ -192,25 +185,42 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
 };
 
 Server::Server(std::vector<net::io_context*> workers, ServerOptions options,
-               std::shared_ptr<const ServingState> state)
+               std::shared_ptr<const ServingState> state, std::shared_ptr<Metrics> metrics)
     : workers_(std::move(workers)),
       options_(options),
       state_(std::make_shared<CurrentState>(std::move(state))),
       registry_(std::make_shared<Registry>(options.max_connections,
-                                           options.max_connections_per_client, workers_.size())) {}
+                                           options.max_connections_per_client, workers_.size())),
+      metrics_(std::move(metrics)) {}
 
 Server::~Server() = default;
 
-Status Server::Listen(const tcp::endpoint& endpoint) {
-  std::string where = EndpointString(endpoint);
-  tcp::acceptor acceptor(*workers_.front());
+std::string EndpointString(const tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v6()) {
+    return "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port());
+  }
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+Result<tcp::acceptor> OpenListeningSocket(net::io_context& io, const tcp::endpoint& endpoint) {
+  tcp::acceptor acceptor(io);
   error_code ec;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec && endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(true), ec);
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Error(ErrorCategory::kUsage, "cannot listen on " + where + ": " + ec.message());
+  if (ec) {
+    return Error(ErrorCategory::kUsage,
+                 "cannot listen on " + EndpointString(endpoint) + ": " + ec.message());
+  }
+  return acceptor;
+}
+
+Status Server::Listen(const tcp::endpoint& endpoint) {
+  std::string where = EndpointString(endpoint);
+  PETERA_ASSIGN_OR_RETURN(tcp::acceptor acceptor, OpenListeningSocket(*workers_.front(), endpoint));
+  error_code ec;
   int fd = acceptor.release(ec);
   if (ec) return Error(ErrorCategory::kInternal, "cannot listen on " + where + ": " + ec.message());
   return AddListeners(fd, endpoint.protocol(), where);
@@ -289,6 +299,7 @@ void Server::Serve(tcp::socket socket, size_t worker) {
   if (ec) return;  // gone already
   std::string peer = EndpointString(remote);
   if (registry_->Full()) {
+    CountRefusal(worker, Refusal::kMaxConnections);
     if (RateLimit(g_last_refusal_log)) {
       spdlog::warn("{}: refused, {} connections open (--max-connections)", peer,
                    options_.max_connections);
@@ -297,6 +308,7 @@ void Server::Serve(tcp::socket socket, size_t worker) {
   }
   bool proxied = FromLoadBalancer(remote.address());
   if (!proxied && registry_->ClientFull(ClientKey(remote.address()))) {
+    CountRefusal(worker, Refusal::kPerClient);
     LogClientRefusal(peer);
     return;
   }
@@ -318,7 +330,10 @@ void Server::Serve(tcp::socket socket, size_t worker) {
   if (!proxied) return StartSession(std::move(socket), worker, remote);
   // A load balancer's connection: its PROXY header names the client, which
   // the caps and the logs then see.
-  if (!registry_->AddPending()) return;
+  if (!registry_->AddPending()) {
+    CountRefusal(worker, Refusal::kMaxConnections);
+    return;
+  }
   auto reader = std::make_shared<ProxyReader>(
       std::move(socket), options_.handshake_timeout,
       [this, worker, remote, peer](tcp::socket conn, Result<ProxyHeader> header) {
@@ -332,6 +347,7 @@ void Server::Serve(tcp::socket socket, size_t worker) {
         }
         tcp::endpoint client = header->source.value_or(remote);
         if (registry_->ClientFull(ClientKey(client.address()))) {
+          CountRefusal(worker, Refusal::kPerClient);
           LogClientRefusal(EndpointString(client));
           return;
         }
@@ -356,16 +372,20 @@ void Server::StartSession(tcp::socket socket, size_t worker, const tcp::endpoint
     spdlog::warn("{}: {}", peer, stream.error().message());
     return;
   }
-  auto session = std::make_shared<Session>(std::move(stream).value(), state_,
-                                           options_, registry_, peer);
+  auto session = std::make_shared<Session>(std::move(stream).value(), state_, options_,
+                                           registry_, peer,
+                                           metrics_ ? &metrics_->shard(worker) : nullptr);
   switch (registry_->Add(session, worker, ClientKey(remote.address()))) {
     case Registry::Admission::kAdmitted:
       session->Start();
       break;
     case Registry::Admission::kClientFull:
+      CountRefusal(worker, Refusal::kPerClient);
       LogClientRefusal(peer);
       break;
     case Registry::Admission::kFull:
+      CountRefusal(worker, Refusal::kMaxConnections);
+      break;
     case Registry::Admission::kStopping:
       break;
   }
@@ -374,6 +394,10 @@ void Server::StartSession(tcp::socket socket, size_t worker, const tcp::endpoint
 bool Server::FromLoadBalancer(const boost::asio::ip::address& address) const {
   return std::any_of(options_.proxy_protocol_from.begin(), options_.proxy_protocol_from.end(),
                      [&](const Cidr& range) { return range.Contains(address); });
+}
+
+void Server::CountRefusal(size_t worker, Refusal why) const {
+  if (metrics_) metrics_->shard(worker).CountRefusal(why);
 }
 
 void Server::LogClientRefusal(const std::string& peer) const {

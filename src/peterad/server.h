@@ -36,6 +36,7 @@
 #include "petera/result.h"
 #include "peterad/client_auth.h"
 #include "peterad/keystore.h"
+#include "peterad/metrics.h"
 #include "peterad/proxy_protocol.h"
 
 namespace petera::peterad {
@@ -97,8 +98,9 @@ class Server {
  public:
   // `workers`: at least one; each must be run by exactly one thread, and
   // outlive the server.
+  // `metrics`: where to count (one shard per worker), or null.
   Server(std::vector<boost::asio::io_context*> workers, ServerOptions options,
-         std::shared_ptr<const ServingState> state);
+         std::shared_ptr<const ServingState> state, std::shared_ptr<Metrics> metrics = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -141,13 +143,23 @@ class Server {
   bool FromLoadBalancer(const boost::asio::ip::address& address) const;
   // One warning per interval at most: a flood must not flood the log too.
   void LogClientRefusal(const std::string& peer) const;
+  void CountRefusal(std::size_t worker, Refusal why) const;
 
   std::vector<boost::asio::io_context*> workers_;
   ServerOptions options_;
   std::shared_ptr<CurrentState> state_;
   std::shared_ptr<Registry> registry_;
+  std::shared_ptr<Metrics> metrics_;
   std::vector<std::shared_ptr<Listener>> listeners_;
 };
+
+// A socket bound to `endpoint` and listening (an IPv6 one IPv6-only),
+// served by `io`. The error says "cannot listen on ADDR:PORT: why".
+Result<boost::asio::ip::tcp::acceptor> OpenListeningSocket(
+    boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint);
+
+// "127.0.0.1:5700", "[::1]:5700"
+std::string EndpointString(const boost::asio::ip::tcp::endpoint& endpoint);
 
 // Parses a --listen value: "127.0.0.1:5700", "[::1]:5700", "0.0.0.0:5700",
 // "[::]:5700". The address must be an IP literal.

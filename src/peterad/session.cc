@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "petera/encoding.h"
+#include "peterad/logging.h"
 
 namespace petera::peterad {
 namespace {
@@ -128,16 +129,36 @@ std::vector<size_t> Registry::PerWorker() const {
 
 Session::Session(TlsStream stream, std::shared_ptr<const CurrentState> state,
                  const ServerOptions& options, std::shared_ptr<Registry> registry,
-                 std::string peer)
+                 std::string peer, Metrics::Shard* metrics)
     : stream_(std::move(stream)),
       state_(std::move(state)),
       options_(options),
       registry_(std::move(registry)),
       peer_(std::move(peer)),
+      metrics_(metrics),
       timer_(stream_.get_executor()),
       buffer_(options.header_limit + options.body_limit + 1024) {}
 
 Session::~Session() { registry_->Remove(this); }
+
+TimeoutPhase Session::TimeoutPhaseOf(Phase phase) {
+  switch (phase) {
+    case Phase::kHandshake:
+      return TimeoutPhase::kHandshake;
+    case Phase::kIdle:
+      return TimeoutPhase::kIdle;
+    case Phase::kHeader:
+      return TimeoutPhase::kHeader;
+    case Phase::kBody:
+      return TimeoutPhase::kBody;
+    case Phase::kHandle:
+    case Phase::kWrite:
+      return TimeoutPhase::kWrite;
+    case Phase::kClosing:
+      break;
+  }
+  return TimeoutPhase::kClose;
+}
 
 void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -195,10 +216,16 @@ void Session::OnTimer(error_code ec, unsigned generation) {
   if (ec || closed_) return;
   if (Clock::now() < deadline_) return StartTimer();  // the deadline moved on
   timed_out_ = true;
+  if (metrics_ != nullptr) metrics_->CountTimeout(TimeoutPhaseOf(phase_));
   stream_.cancel();
 }
 
 void Session::OnHandshake(error_code ec) {
+  if (metrics_ != nullptr) {
+    SSL* ssl = stream_.ssl();
+    metrics_->CountHandshake(SSL_get_version(ssl), !ec, timed_out_,
+                             !ec && SSL_session_reused(ssl) == 1);
+  }
   if (ec) {
     spdlog::debug("{}: TLS handshake failed: {}", peer_,
                   timed_out_ ? std::string("timed out") : ec.message());
@@ -323,11 +350,13 @@ void Session::Dispatch() {
   log_method_ = std::string(request.method_string());
   log_target_ = std::string(request.target().substr(0, kMaxLoggedTarget));
   log_detail_.clear();
+  log_client_.clear();
+  outcome_ = RecoveryOutcome();
   ++requests_;
   // The keys as of now: a reload also applies to connections already open.
   request_state_ = state_->Get();
   Response response = Handle(request, *request_state_->keys,
-                             request_state_->clients ? this : nullptr, &log_detail_);
+                             request_state_->clients ? this : nullptr, &log_detail_, &outcome_);
   request_state_.reset();
   bool last = stopping_ || requests_ >= options_.max_requests_per_connection;
   response.keep_alive(response.keep_alive() && !last);
@@ -344,6 +373,7 @@ bool Session::Authorize(std::string* log_detail) {
     verdict_ = policy->Check(SSL_get0_peer_certificate(ssl), SSL_get_peer_cert_chain(ssl));
     verdict_policy_ = policy;
   }
+  log_client_ = verdict_.identity;
   if (log_detail != nullptr) {
     *log_detail = verdict_.authorized
                       ? "client " + verdict_.identity
@@ -363,6 +393,8 @@ void Session::RespondError(http::status status, const char* code, const std::str
   }
   parser_.reset();
   log_detail_ = detail;
+  log_client_.clear();
+  outcome_ = RecoveryOutcome();
   // The rest of the request cannot be trusted to be framed: close after.
   Write(MakeErrorResponse(status, code, version, false));
 }
@@ -388,15 +420,24 @@ void Session::OnWrite(error_code ec) {
 }
 
 void Session::LogRequest(const error_code& ec) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+  auto elapsed = Clock::now() - request_start_;
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   unsigned status = response_.result_int();
+  Endpoint endpoint = EndpointOf(log_target_);
+  if (metrics_ != nullptr) {
+    metrics_->CountRequest(endpoint, status);
+    if (outcome_.recovery) metrics_->CountRecovery(outcome_.kid, outcome_.result, elapsed);
+  }
   // The method, target and detail come from the client: escaped, so that
   // they cannot forge lines or send terminal escapes to whoever reads them.
   std::string suffix;
   if (!log_detail_.empty()) suffix = " (" + Printable(log_detail_, /*keep_spaces=*/true) + ")";
   if (ec) suffix += " [write failed: " + (timed_out_ ? std::string("timed out") : ec.message()) + "]";
-  spdlog::info("{} {} {} {} {}us{}", peer_, Printable(log_method_), Printable(log_target_), status,
-               micros.count(), suffix);
+  std::string line = fmt::format("{} {} {} {} {}us{}", peer_, Printable(log_method_),
+                                 Printable(log_target_), status, micros.count(), suffix);
+  RequestLogFields fields{peer_, log_client_, outcome_.kid, outcome_.result,
+                          EndpointLabel(endpoint), status, micros.count()};
+  LogRequestLine(line, fields);
 }
 
 void Session::Shutdown() {

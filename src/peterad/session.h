@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "peterad/handler.h"
+#include "peterad/metrics.h"
 #include "peterad/server.h"
 #include "peterad/tls_stream.h"
 
@@ -79,8 +80,10 @@ std::string ClientKey(const boost::asio::ip::address& address);
 
 class Session : public std::enable_shared_from_this<Session>, private ClientGate {
  public:
+  // `metrics`: the counters of the session's I/O thread, or null.
   Session(TlsStream stream, std::shared_ptr<const CurrentState> state,
-          const ServerOptions& options, std::shared_ptr<Registry> registry, std::string peer);
+          const ServerOptions& options, std::shared_ptr<Registry> registry, std::string peer,
+          Metrics::Shard* metrics = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -93,6 +96,7 @@ class Session : public std::enable_shared_from_this<Session>, private ClientGate
  private:
   enum class Phase { kHandshake, kIdle, kHeader, kBody, kHandle, kWrite, kClosing };
   using Clock = std::chrono::steady_clock;
+  static TimeoutPhase TimeoutPhaseOf(Phase phase);
 
   void Arm(std::chrono::milliseconds timeout);
   void StartTimer();
@@ -127,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session>, private ClientGate
   ServerOptions options_;
   std::shared_ptr<Registry> registry_;
   std::string peer_;
+  Metrics::Shard* metrics_;
   net::steady_timer timer_;
   boost::beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -154,6 +159,8 @@ class Session : public std::enable_shared_from_this<Session>, private ClientGate
   std::string log_method_;
   std::string log_target_;
   std::string log_detail_;
+  std::string log_client_;  // the client certificate's identity, when asked for
+  RecoveryOutcome outcome_;
 };
 
 }  // namespace petera::peterad

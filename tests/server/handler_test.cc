@@ -265,6 +265,41 @@ TEST_F(HandlerTest, AnAllowingGateLetsTheRecoveryThroughAndTheLogNamesTheClient)
   EXPECT_EQ(detail, "client CN=fake; no decryption key with this kid");
 }
 
+TEST_F(HandlerTest, TheOutcomeNamesTheLoadedKeyAndTheResultOfARecovery) {
+  auto probe = StartProbe(LeafPublicKey(Pki("s1/encrypt-ec.pem")).get());
+  ASSERT_TRUE(probe.ok()) << probe.error().message();
+  RecoveryOutcome ok;
+  EXPECT_EQ(Handle(Post(probe->RequestBody()), **keys_, nullptr, nullptr, &ok).result(),
+            http::status::ok);
+  EXPECT_TRUE(ok.recovery);
+  EXPECT_EQ(ok.kid, KidOf("s1/encrypt-ec.pem"));
+  EXPECT_EQ(ok.result, "ok");
+
+  // A kid the server does not hold never reaches the outcome.
+  RecoveryOutcome unknown;
+  Handle(Post(RecoverBody("client-chosen-kid", Bytes(65, 4))), **keys_, nullptr, nullptr,
+         &unknown);
+  EXPECT_TRUE(unknown.recovery);
+  EXPECT_EQ(unknown.kid, "");
+  EXPECT_EQ(unknown.result, "unknown_kid");
+
+  FakeGate gate(false);
+  RecoveryOutcome refused;
+  Handle(Post(probe->RequestBody()), **keys_, &gate, nullptr, &refused);
+  EXPECT_EQ(refused.result, "client_not_authorized");
+  EXPECT_EQ(refused.kid, "");
+
+  RecoveryOutcome bad;
+  Handle(Post("{}"), **keys_, nullptr, nullptr, &bad);
+  EXPECT_TRUE(bad.recovery);
+  EXPECT_EQ(bad.result, "bad_request");
+
+  RecoveryOutcome not_a_recovery;
+  Handle(Get("/v1/recover"), **keys_, nullptr, nullptr, &not_a_recovery);
+  Handle(Get("/v1/health"), **keys_, nullptr, nullptr, &not_a_recovery);
+  EXPECT_FALSE(not_a_recovery.recovery);
+}
+
 TEST(ErrorResponse, IsJsonWithTheCodeAndTheConnectionHeader) {
   Response response = MakeErrorResponse(http::status::request_timeout, "timeout", 11, false);
   EXPECT_EQ(response.result(), http::status::request_timeout);
