@@ -36,39 +36,11 @@ cp "$PKI/clients/laptop1.key-id" "$WORK/allow"
 cp "$PKI/clients/crl.pem" "$WORK/crl.pem"
 chmod 0644 "$WORK/allow" "$WORK/crl.pem"
 
-sched_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s+=$1} END{printf "%.0f\n", s}'; }
-
-# serve ARGS...: starts peterad on a free port; sets SERVER and PORT.
-serve() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$PETERAD" --listen "127.0.0.1:$PORT" --log-level warn --max-connections-per-client 0 "$@" \
-    "$PKI/s1/tls.pem" "$PKI/s1/encrypt-ec.pem" "$PKI/s1/decrypt.d" 2>"$WORK/server.log" &
-  SERVER=$!
-  for _ in $(seq 100); do
-    "$CONNLOAD" --port "$PORT" --mode keepalive --max-requests 1 --path /v1/health \
-      >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  cat "$WORK/server.log" >&2
-  exit 1
-}
+# shellcheck source=bench/server_lib.sh
+source "$ROOT/bench/server_lib.sh"
 
 # one MODE COUNT: server CPU microseconds per request of one run.
-one() {
-  local mode=$1 count=$2 s0 s1 out
-  s0=$(sched_ns "$SERVER")
-  out=$("$CONNLOAD" --port "$PORT" --mode "$mode" --conns 4 --duration 120 \
-    --max-requests "$count" --bodies "$WORK/bodies.jsonl" --anchor "$PKI/anchor.pem" \
-    --cert "$PKI/clients/laptop1.pem")
-  s1=$(sched_ns "$SERVER")
-  grep -q ' errors=0 ' <<<" $out " || { echo "client_auth.sh: errors: $out" >&2; exit 1; }
-  local requests
-  requests=$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)
-  awk -v d="$((s1 - s0))" -v n="$requests" 'BEGIN{printf "%.1f\n", d / n / 1000}'
-}
-
-# median of REPS runs
-median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+one() { load "$1" "$2" --cert "$PKI/clients/laptop1.pem"; }
 
 declare -A COUNT=([keepalive]=20000 [resume]=4000 [full]=3000)
 printf '%-34s %12s %12s %12s\n' "server CPU per recovery (us)" keepalive resume full
@@ -86,8 +58,6 @@ for config in off ca ca+crl+allow; do
     one "$mode" 200 >/dev/null  # warm up
     row+=("$(for _ in $(seq "$REPS"); do one "$mode" "${COUNT[$mode]}"; done | median)")
   done
-  kill "$SERVER"
-  wait "$SERVER" 2>/dev/null || true
-  SERVER=
+  stop_server
   printf '%-34s %12s %12s %12s\n' "$config" "${row[@]}"
 done

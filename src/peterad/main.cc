@@ -455,7 +455,7 @@ class Controller {
   }
 
   void PollDrain() {
-    if (server_.active_connections() == 0) return Finish(nullptr);
+    if (server_.Drained()) return Finish(nullptr);
     if (std::chrono::steady_clock::now() >= deadline_) return Finish("drain timeout");
     drain_.expires_after(std::chrono::milliseconds(20));
     drain_.async_wait([this](error_code ec) {

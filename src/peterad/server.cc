@@ -152,13 +152,25 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
     });
   }
 
+  // Connections the kernel completed but nobody accepted yet would be reset
+  // by the close: take them first (they get one answer each), then close.
   void Stop() {
     net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      error_code ec;
+      self->acceptor_.non_blocking(true, ec);
+      while (!ec && self->acceptor_.is_open()) {
+        tcp::socket socket(self->acceptor_.get_executor());
+        self->acceptor_.accept(socket, ec);
+        if (!ec) self->server_.Serve(std::move(socket), self->worker_);
+      }
       error_code ignored;
       self->acceptor_.close(ignored);
       self->pause_.cancel();
+      self->closed_ = true;
     });
   }
+
+  bool closed() const { return closed_; }
 
  private:
   void OnAccept(error_code ec, tcp::socket socket) {
@@ -182,6 +194,7 @@ class Server::Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   size_t worker_;
   net::steady_timer pause_;
+  std::atomic<bool> closed_{false};
 };
 
 Server::Server(std::vector<net::io_context*> workers, ServerOptions options,
@@ -291,6 +304,12 @@ void Server::Stop() {
 
 size_t Server::active_connections() const { return registry_->size(); }
 
+bool Server::Drained() const {
+  return registry_->busy() == 0 &&
+         std::all_of(listeners_.begin(), listeners_.end(),
+                     [](const std::shared_ptr<Listener>& listener) { return listener->closed(); });
+}
+
 std::vector<size_t> Server::connections_per_worker() const { return registry_->PerWorker(); }
 
 void Server::Serve(tcp::socket socket, size_t worker) {
@@ -378,6 +397,8 @@ void Server::StartSession(tcp::socket socket, size_t worker, const tcp::endpoint
   switch (registry_->Add(session, worker, ClientKey(remote.address()))) {
     case Registry::Admission::kAdmitted:
       session->Start();
+      // Stopping: StopAll() may have run before this session was added.
+      if (registry_->stopping()) session->Stop();
       break;
     case Registry::Admission::kClientFull:
       CountRefusal(worker, Refusal::kPerClient);
@@ -385,8 +406,6 @@ void Server::StartSession(tcp::socket socket, size_t worker, const tcp::endpoint
       break;
     case Registry::Admission::kFull:
       CountRefusal(worker, Refusal::kMaxConnections);
-      break;
-    case Registry::Admission::kStopping:
       break;
   }
 }

@@ -122,6 +122,10 @@ class Server {
   void Stop();
   // Number of open connections. Thread-safe.
   std::size_t active_connections() const;
+  // After Stop(): true once every listener has handed over what the kernel
+  // had queued and closed, and no connection is open or reading its PROXY
+  // header. Thread-safe.
+  bool Drained() const;
   // Open connections per worker, in the order of `workers`. Thread-safe.
   std::vector<std::size_t> connections_per_worker() const;
 

@@ -22,6 +22,9 @@ namespace {
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr size_t kMaxLoggedTarget = 200;
 constexpr std::chrono::milliseconds kMaxLinger{2000};
+// On a drain, how long a new connection may still take to send its first
+// request (a balancer's connection sends it at once).
+constexpr std::chrono::milliseconds kFirstRequestGrace{1000};
 
 bool IsHttpError(const error_code& ec) {
   return ec.category() == make_error_code(http::error::end_of_stream).category();
@@ -44,7 +47,7 @@ bool Registry::Full() const {
 
 bool Registry::AddPending() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ || sessions_.size() + pending_ >= max_) return false;
+  if (sessions_.size() + pending_ >= max_) return false;
   ++pending_;
   return true;
 }
@@ -66,7 +69,6 @@ size_t Registry::LeastLoaded(size_t preferred) const {
 Registry::Admission Registry::Add(const std::shared_ptr<Session>& session, size_t worker,
                                   const std::string& client) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return Admission::kStopping;
   if (sessions_.size() + pending_ >= max_) return Admission::kFull;
   size_t& mine = per_client_[client];
   if (max_per_client_ != 0 && mine >= max_per_client_) return Admission::kClientFull;
@@ -74,6 +76,16 @@ Registry::Admission Registry::Add(const std::shared_ptr<Session>& session, size_
   sessions_.emplace(session.get(), Entry{session, worker, client});
   ++per_worker_[worker];
   return Admission::kAdmitted;
+}
+
+size_t Registry::busy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size() + pending_;
+}
+
+bool Registry::stopping() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
 }
 
 bool Registry::ClientFull(const std::string& client) const {
@@ -162,9 +174,6 @@ TimeoutPhase Session::TimeoutPhaseOf(Phase phase) {
 
 void Session::Start() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    // Stop() ran between Registry::Add and now: its cancel would be undone
-    // by Arm(), so close here.
-    if (self->stopping_) return self->Close();
     self->phase_ = Phase::kHandshake;
     self->Arm(self->options_.handshake_timeout);
     // OpenSSL allocates its handshake buffers (~40 KiB) on the first step:
@@ -184,9 +193,15 @@ void Session::Stop() {
 
 void Session::OnStop() {
   stopping_ = true;
-  // Between requests (or before the first): close now. Inside a request:
-  // finish it, then close (keep-alive is turned off in Dispatch).
-  if (phase_ == Phase::kHandshake || phase_ == Phase::kIdle) stream_.cancel();
+  // Idle between requests: close now. A new connection (in its handshake
+  // or before its first request) was made to be served: it gets its one
+  // answer, within its timeouts and the drain's. Inside a request: finish
+  // it. Either way the answer says "Connection: close" (Dispatch).
+  if (phase_ != Phase::kIdle) return;
+  if (!first_request_) return stream_.cancel();
+  // Waiting for the first request: a client that connected only to wait
+  // holds the drain for kFirstRequestGrace at most.
+  if (deadline_ > Clock::now() + kFirstRequestGrace) Arm(kFirstRequestGrace);
 }
 
 // Each phase moves the deadline; the timer itself is only restarted when
@@ -236,7 +251,7 @@ void Session::OnHandshake(error_code ec) {
 
 void Session::WaitForRequest() {
   phase_ = Phase::kIdle;
-  if (stopping_) return Shutdown();
+  if (stopping_ && !first_request_) return Shutdown();
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
   buffer_.shrink_to_fit();                       // idle connections hold no buffer
   Arm(first_request_ ? options_.header_timeout : options_.idle_timeout);
@@ -248,7 +263,7 @@ void Session::WaitReadable() {
 }
 
 void Session::OnReadable(error_code ec) {
-  if (timed_out_ || stopping_) return Shutdown();
+  if (timed_out_ || (stopping_ && !first_request_)) return Shutdown();
   if (ec) return Close();
   // A readable socket is not yet a request: it may have held only a record
   // without application data (a TLS 1.3 key update), or the readiness may

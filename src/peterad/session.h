@@ -36,11 +36,13 @@ class Registry {
   Registry(std::size_t max_connections, std::size_t max_per_client, std::size_t workers)
       : max_(max_connections), max_per_client_(max_per_client), per_worker_(workers, 0) {}
 
-  enum class Admission { kAdmitted, kFull, kClientFull, kStopping };
+  enum class Admission { kAdmitted, kFull, kClientFull };
 
   bool Full() const;
   // A connection whose PROXY header is being read counts against the cap
-  // too: false when full.
+  // too: false when full. While stopping, connections are still admitted:
+  // the listeners hand over what the kernel had queued before they close
+  // (the caller then stops the session, which closes after one answer).
   bool AddPending();
   void RemovePending();
   // Whether `client` holds its whole share of connections already.
@@ -54,6 +56,9 @@ class Registry {
   void Remove(const Session* session);
   // Marks the registry stopping and calls Stop() on every session.
   void StopAll();
+  bool stopping() const;
+  // Sessions and connections still reading their PROXY header.
+  std::size_t busy() const;
   std::size_t size() const;
   std::vector<std::size_t> PerWorker() const;
 

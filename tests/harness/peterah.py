@@ -216,6 +216,19 @@ def _child_env(extra=None):
     return env
 
 
+def terminate(proc, log=None, timeout=20.0):
+    """SIGTERM a helper process (haproxy, prometheus, ...), SIGKILL it if it
+    lingers, then close its log file."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if log is not None:
+        log.close()
+
+
 def run_peterad(args, timeout=20.0, env=None):
     """Runs peterad with `args` (strings or paths) to completion."""
     cmd = [peterad_bin()] + [str(a) for a in args]

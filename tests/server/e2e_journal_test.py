@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import unittest
-from pathlib import Path
 
 NAMESPACE_MARK = "PETERA_JOURNAL_TEST_NS"
 

@@ -283,16 +283,7 @@ class RealPrometheus(unittest.TestCase):
                  "--storage.tsdb.path", str(work / "data"),
                  "--web.listen-address", "127.0.0.1:%d" % web],
                 stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-
-            def stop():
-                prom.terminate()
-                try:
-                    prom.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    prom.kill()
-                    prom.wait()
-                log.close()
-            self.addCleanup(stop)
+            self.addCleanup(peterah.terminate, prom, log)
 
             def query(expr):
                 url = "http://127.0.0.1:%d/api/v1/query?%s" % (

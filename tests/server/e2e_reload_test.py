@@ -118,6 +118,9 @@ class ReloadTest(unittest.TestCase):
         idle = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.server.port),
                                                         timeout=10),
                                server_hostname="localhost")
+        # Idle between requests: one answered, keep-alive.
+        idle.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", idle.recv(4096))
         busy.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")  # header not finished
         # Once peterad has read those bytes, that connection is inside a request.
         self.assertTrue(wait_until_server_read(self.server.port, busy.getsockname()[1]))

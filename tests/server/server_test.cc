@@ -232,9 +232,22 @@ TEST(ServerStop, ClosesAtOnceAConnectionThatSentARecordButNoRequest) {
   RunningServer running(1);
   Client client(running.client_tls.get(), running.endpoint);
   ASSERT_TRUE(client.Handshake());
+  ASSERT_EQ(client.Health(), "HTTP/1.1 200 OK");
   ASSERT_TRUE(client.SendKeyUpdate());
   ASSERT_TRUE(client.ServerReadEverything());
   running.server.Stop();
+  EXPECT_EQ(client.ReadUntilClosed(), std::optional<std::string>(""));
+}
+
+// A connection accepted just before a drain (a load balancer's, say) was
+// made to be served: it gets its answer, then the close.
+TEST(ServerStop, AnswersTheFirstRequestOfANewConnection) {
+  RunningServer running(1);
+  Client client(running.client_tls.get(), running.endpoint);
+  ASSERT_TRUE(client.Handshake());
+  ASSERT_TRUE(client.ServerReadEverything());
+  running.server.Stop();
+  EXPECT_EQ(client.Health(), "HTTP/1.1 200 OK");
   EXPECT_EQ(client.ReadUntilClosed(), std::optional<std::string>(""));
 }
 
