@@ -10,6 +10,7 @@ seconds=${1:-15}
 shift || true
 build="$here/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
   -DPETERA_FUZZ=ON -DPETERA_TESTS=OFF -DPETERA_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzz_all
 
