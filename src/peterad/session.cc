@@ -22,8 +22,8 @@ namespace {
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr size_t kMaxLoggedTarget = 200;
 constexpr std::chrono::milliseconds kMaxLinger{2000};
-// On a drain, how long a new connection may still take to send its first
-// request (a balancer's connection sends it at once).
+// On a drain, how long a new connection may still take to finish its
+// handshake and send its first request (a balancer's sends it at once).
 constexpr std::chrono::milliseconds kFirstRequestGrace{1000};
 
 bool IsHttpError(const error_code& ec) {
@@ -197,11 +197,17 @@ void Session::OnStop() {
   // or before its first request) was made to be served: it gets its one
   // answer, within its timeouts and the drain's. Inside a request: finish
   // it. Either way the answer says "Connection: close" (Dispatch).
-  if (phase_ != Phase::kIdle) return;
-  if (!first_request_) return stream_.cancel();
-  // Waiting for the first request: a client that connected only to wait
-  // holds the drain for kFirstRequestGrace at most.
-  if (deadline_ > Clock::now() + kFirstRequestGrace) Arm(kFirstRequestGrace);
+  if (phase_ == Phase::kIdle && !first_request_) return stream_.cancel();
+  // In the handshake or waiting for the first request: a client that
+  // connected only to wait holds the drain for kFirstRequestGrace at most.
+  if (phase_ == Phase::kHandshake || phase_ == Phase::kIdle) ShortenDeadline(kFirstRequestGrace);
+}
+
+void Session::ShortenDeadline(std::chrono::milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  if (timed_out_ || deadline_ <= deadline) return;
+  deadline_ = deadline;
+  if (!timer_pending_ || timer_.expiry() > deadline_) StartTimer();
 }
 
 // Each phase moves the deadline; the timer itself is only restarted when

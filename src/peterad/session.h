@@ -104,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session>, private ClientGate
   static TimeoutPhase TimeoutPhaseOf(Phase phase);
 
   void Arm(std::chrono::milliseconds timeout);
+  // Moves the deadline of the current phase earlier (never later).
+  void ShortenDeadline(std::chrono::milliseconds timeout);
   void StartTimer();
   void OnTimer(error_code ec, unsigned generation);
   void OnStop();

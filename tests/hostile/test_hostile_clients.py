@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,6 +50,19 @@ def start_server(extra_args=(), enc="ec", env=None, per_client_cap=False):
     server = peterah.Server(files["tls"], files["encrypt"], files["decrypt_dir"],
                             extra_args=extra_args, env=env)
     return server.start()
+
+
+def open_connections(metrics_port):
+    """peterad_connections_open, from peterad --metrics 127.0.0.1:PORT."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port,
+                                    timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("peterad_connections_open "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def assert_serving(test, server, what):
@@ -281,12 +295,19 @@ class PerClientCapTest(unittest.TestCase):
         return peterah.health_status_line(peterah.connect_from(source, port)).encode()
 
     def test_one_address_is_capped_and_the_others_are_served(self):
+        metrics = peterah.free_port()
         server = start_server(["--max-connections-per-client", str(self.CAP),
-                               "--handshake-timeout", "60"], per_client_cap=True)
+                               "--handshake-timeout", "60",
+                               "--metrics", "127.0.0.1:%d" % metrics], per_client_cap=True)
         held = []
         try:
             for _ in range(self.CAP):
                 held.append(self.connect_from("127.0.0.2", server.port))
+            # The server has taken all of them (each I/O thread accepts on
+            # its own, so a later connection could otherwise be counted
+            # before an earlier one, and the earlier one refused).
+            self.assertTrue(wait_for(lambda: open_connections(metrics) == self.CAP, 10),
+                            "peterad did not take the %d connections" % self.CAP)
             # A fourth silent connection from the same address: closed at
             # once, not at the handshake timeout (60 s). The margin is wide
             # for a sanitized server on a loaded machine.

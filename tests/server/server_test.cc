@@ -251,6 +251,27 @@ TEST(ServerStop, AnswersTheFirstRequestOfANewConnection) {
   EXPECT_EQ(client.ReadUntilClosed(), std::optional<std::string>(""));
 }
 
+// A new connection that does not use its chance holds the drain for a
+// second, not for its timeouts (10 s each here): one that completed its
+// handshake but sends no request, and one that never even says hello.
+TEST(ServerStop, ClosesSilentNewConnectionsLongBeforeTheirTimeouts) {
+  RunningServer running(1);
+  Client quiet(running.client_tls.get(), running.endpoint);
+  ASSERT_TRUE(quiet.Handshake());
+  ASSERT_TRUE(quiet.ServerReadEverything());
+  net::io_context io;
+  tcp::socket mute(io);
+  mute.connect(running.endpoint);
+  ASSERT_TRUE(WaitFor([&] { return running.server.active_connections() == 2; }));
+  running.server.Stop();
+  EXPECT_EQ(quiet.ReadUntilClosed(), std::optional<std::string>(""));
+  timeval patience{5, 0};
+  setsockopt(mute.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof(patience));
+  char byte = 0;
+  EXPECT_EQ(recv(mute.native_handle(), &byte, 1, 0), 0);  // closed, not timed out (-1)
+  EXPECT_TRUE(WaitFor([&] { return running.server.Drained(); }));
+}
+
 TEST(ServerSessions, AnswersARequestThatFollowsAKeyUpdate) {
   RunningServer running(1);
   Client client(running.client_tls.get(), running.endpoint);
