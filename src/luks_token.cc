@@ -102,6 +102,12 @@ Status ParseSettings(const json& doc, LuksToken& token) {
     if (token.cert.empty()) return Bad("'key' without 'cert'");
     token.key = *key;
   }
+  if (settings.contains("ocsp")) {
+    auto ocsp = JsonString(settings, "ocsp", 16);
+    auto policy = ocsp.ok() ? ParseOcspPolicy(*ocsp) : Result<OcspPolicy>(ocsp.error());
+    if (!policy.ok()) return Bad("'ocsp' must be \"prefer\", \"require\" or \"off\"");
+    token.ocsp = *policy;
+  }
   if (auto timeout = settings.find("timeout"); timeout != settings.end()) {
     if (!timeout->is_number_unsigned() || *timeout < 1 || *timeout > 3600) {
       return Bad("'timeout' must be a whole number of seconds from 1 to 3600");
@@ -140,6 +146,7 @@ Result<std::string> SerializeLuksToken(const LuksToken& token) {
   if (!token.crls.empty()) settings["crl"] = token.crls;
   if (!token.cert.empty()) settings["cert"] = token.cert;
   if (!token.key.empty()) settings["key"] = token.key;
+  if (token.ocsp != OcspPolicy::kPrefer) settings["ocsp"] = OcspPolicyName(token.ocsp);
   json doc = {{"type", kLuksTokenType},
               {"keyslots", std::move(keyslots)},
               {"petera", std::move(settings)},

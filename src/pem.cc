@@ -190,6 +190,14 @@ std::string IssuerName(X509* cert) { return NameToString(X509_get_issuer_name(ce
 std::string NotAfterDate(X509* cert) { return Asn1TimeDate(X509_get0_notAfter(cert)); }
 std::string NotBeforeDate(X509* cert) { return Asn1TimeDate(X509_get0_notBefore(cert)); }
 
+std::string FormatUtcTime(std::time_t time) {
+  struct tm tm {};
+  gmtime_r(&time, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
 std::time_t Asn1TimeToUnix(const ASN1_TIME* time) {
   struct tm tm {};
   if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return 0;

@@ -7,7 +7,8 @@
 //   {"type": "petera", "keyslots": ["1"],
 //    "petera": {"version": 1, "anchor": "/etc/petera/anchor.pem",
 //               "crl": ["/etc/petera/ca.crl"], "timeout": 10,
-//               "cert": "/etc/petera/client.pem", "key": "handle:0x81000001"},
+//               "cert": "/etc/petera/client.pem", "key": "handle:0x81000001",
+//               "ocsp": "require"},
 //    "jwe": { the envelope of the keyslot's passphrase }}
 //
 // A header is read as root at boot from a disk anyone may have written:
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "petera/ocsp.h"
 #include "petera/result.h"
 
 namespace petera {
@@ -39,11 +41,13 @@ struct LuksToken {
   unsigned timeout_seconds = 10;  // per server, as petera --timeout
   std::string cert;  // absolute path of the client certificate (--cert), or empty
   std::string key;   // --key: an absolute path, "handle:0x..." (a TPM key), or empty
+  OcspPolicy ocsp = OcspPolicy::kPrefer;  // --ocsp; written only when not "prefer"
   std::string envelope;           // the envelope, as JSON text
 };
 
 // Parses and checks a token's JSON: type, keyslots, version, absolute
-// paths without control characters, the timeout's range, and an envelope
+// paths without control characters, the timeout's range, the OCSP policy
+// (prefer, require or off), and an envelope
 // that is a JSON object (ParseEnvelope checks the envelope itself).
 // Errors are kCorrupt and say which member is wrong.
 Result<LuksToken> ParseLuksToken(std::string_view json);

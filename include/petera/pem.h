@@ -53,6 +53,8 @@ std::string NotAfterDate(X509* cert);
 std::string NotBeforeDate(X509* cert);
 // Seconds since the Unix epoch of an ASN1_TIME, or 0 when it cannot be read.
 std::time_t Asn1TimeToUnix(const ASN1_TIME* time);
+// "2026-12-05 10:00:00 UTC".
+std::string FormatUtcTime(std::time_t time);
 
 }  // namespace petera
 

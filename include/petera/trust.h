@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "petera/ocsp.h"
 #include "petera/ossl.h"
 #include "petera/result.h"
 
@@ -53,10 +54,16 @@ class Anchor {
   const std::vector<X509Ptr>& certificates() const { return roots_; }
   bool checks_revocation() const { return !crls_.empty(); }
 
+  // What a TLS connection does about the OCSP response its server staples
+  // (petera --ocsp; ocsp.h): kPrefer unless set.
+  void set_ocsp_policy(OcspPolicy policy) { ocsp_policy_ = policy; }
+  OcspPolicy ocsp_policy() const { return ocsp_policy_; }
+
  private:
   friend class ChainVerifier;
   std::vector<X509Ptr> roots_;
   std::vector<X509CrlPtr> crls_;
+  OcspPolicy ocsp_policy_ = OcspPolicy::kPrefer;
 };
 
 // A chain that validated: leaf first, ending at the anchor certificate.

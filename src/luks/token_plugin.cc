@@ -57,6 +57,7 @@ petera::Result<petera::SecretBytes> Recover(crypt_device* cd, int token) {
   PETERA_ASSIGN_OR_RETURN(petera::LuksToken parsed, ReadToken(cd, token));
   PETERA_ASSIGN_OR_RETURN(petera::Anchor anchor, petera::Anchor::Load(parsed.anchor));
   for (const auto& crl : parsed.crls) PETERA_TRY(anchor.AddCrlFile(crl));
+  anchor.set_ocsp_policy(parsed.ocsp);
   PETERA_ASSIGN_OR_RETURN(petera::Envelope envelope, petera::ParseEnvelope(parsed.envelope));
   std::shared_ptr<const petera::client::ClientCredential> credential;
   if (!parsed.cert.empty()) {
@@ -141,6 +142,8 @@ PETERA_TOKEN_EXPORT void cryptsetup_token_dump(crypt_device* cd, const char* jso
     if (!parsed->cert.empty()) Log(cd, CRYPT_LOG_NORMAL, "\tClient:     " + parsed->cert);
     if (!parsed->key.empty()) Log(cd, CRYPT_LOG_NORMAL, "\tClient key: " + parsed->key);
     Log(cd, CRYPT_LOG_NORMAL, "\tTimeout:    " + std::to_string(parsed->timeout_seconds) + " s");
+    Log(cd, CRYPT_LOG_NORMAL,
+        std::string("\tOCSP:       ") + petera::OcspPolicyName(parsed->ocsp));
     auto envelope = petera::ParseEnvelope(parsed->envelope);
     if (!envelope.ok()) {
       Log(cd, CRYPT_LOG_NORMAL, "\t" + envelope.error().message());

@@ -14,18 +14,19 @@ bool IsCommand(const std::string& arg) {
 bool IsOption(const std::string& arg) { return arg.size() > 1 && arg.front() == '-'; }
 
 bool TakesValue(const std::string& arg) {
-  return arg == "--timeout" || arg == "--crl" || arg == "--cert" || arg == "--key";
+  return arg == "--timeout" || arg == "--crl" || arg == "--cert" || arg == "--key" ||
+         arg == "--ocsp";
 }
 
 // Options of one command (encrypt's, verify's), alone or as --name=value.
 bool IsCommandOption(const std::string& arg) {
   std::string name = arg.substr(0, arg.find('='));
   return name == "--threshold" || name == "--name" || name == "--tls" || name == "--encryption" ||
-         name == "--allow-empty";
+         name == "--allow-empty" || name == "--ocsp-response";
 }
 
 bool CommandOptionTakesValue(const std::string& arg) {
-  return arg == "--threshold" || arg == "--name";
+  return arg == "--threshold" || arg == "--name" || arg == "--ocsp-response";
 }
 
 }  // namespace

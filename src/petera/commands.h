@@ -15,6 +15,7 @@
 
 #include "cli_io.h"
 #include "client_credential.h"
+#include "petera/ocsp.h"
 #include "petera/result.h"
 #include "petera/trust.h"
 
@@ -27,6 +28,8 @@ struct CommonOptions {
   std::string key;   // --key: the client's key elsewhere (file, TPM)
   unsigned timeout_seconds = 10;
   bool timeout_given = false;  // --timeout was given (luks: else the token's)
+  OcspPolicy ocsp = OcspPolicy::kPrefer;  // --ocsp
+  bool ocsp_given = false;                // --ocsp was given (luks: else the token's)
   bool verbose = false;
 };
 
@@ -47,9 +50,10 @@ struct VerifyOptions {
   bool encryption = false;  // --encryption, the default
   std::string name;         // --name; empty: taken from the file
   std::string chain_path;   // CHAIN.pem
+  std::string ocsp_response;  // --ocsp-response (with --tls): a DER file to check
 };
 
-// The anchor with every --crl file added.
+// The anchor with every --crl file added and the --ocsp policy.
 Result<Anchor> LoadAnchor(const CommonOptions& options);
 // The --cert/--key credential, or null when --cert is not given.
 Result<std::shared_ptr<const ClientCredential>> LoadCredential(const CommonOptions& options);

@@ -15,6 +15,7 @@ Result<Anchor> LoadAnchor(const CommonOptions& options) {
   for (const auto& crl : options.crls) {
     PETERA_TRY(anchor.AddCrlFile(crl));
   }
+  anchor.set_ocsp_policy(options.ocsp);
   return anchor;
 }
 

@@ -11,8 +11,12 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <ctime>
+#include <optional>
+#include <string_view>
 #include <utility>
 
+#include "petera/ocsp.h"
 #include "petera/ossl.h"
 #include "petera/tls_policy.h"
 
@@ -168,6 +172,12 @@ void HttpsConnection::Handshake() {
   if (SSL_set_alpn_protos(ssl, kAlpnHttp11, sizeof(kAlpnHttp11)) != 0) {
     return FinishConnect(SslError("cannot set ALPN"));
   }
+  // Ask for the server's stapled OCSP response (SSL_set_tlsext_status_type
+  // without the macro's C cast).
+  if (anchor_.ocsp_policy() != OcspPolicy::kOff &&
+      SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE, TLSEXT_STATUSTYPE_ocsp, nullptr) != 1) {
+    return FinishConnect(SslError("cannot ask for a stapled OCSP response"));
+  }
   beast::get_lowest_layer(*stream_).expires_at(deadline_);
   stream_->async_handshake(asio::ssl::stream_base::client,
                            [self = shared_from_this()](const ErrorCode& ec) {
@@ -198,8 +208,33 @@ void HttpsConnection::VerifyPeer() {
     return FinishConnect(verified.error().Wrap("TLS certificate not trusted"));
   }
   Progress("TLS certificate trusted: " + verified->Describe());
+  if (Status ocsp = CheckOcsp(*verified); !ocsp.ok()) {
+    Close();
+    return FinishConnect(ocsp.error().Wrap("TLS certificate not trusted"));
+  }
   open_ = true;
   FinishConnect(OkStatus());
+}
+
+// The stapled OCSP response, checked against the chain just validated (the
+// leaf's issuer is the next certificate of the path, which ends at the
+// anchor).
+Status HttpsConnection::CheckOcsp(const VerifiedChain& verified) {
+  std::optional<std::string_view> stapled;
+  if (anchor_.ocsp_policy() != OcspPolicy::kOff) {
+    unsigned char* der = nullptr;
+    long length = SSL_ctrl(stream_->native_handle(), SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0,
+                           &der);
+    if (der != nullptr && length > 0) {
+      stapled.emplace(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+    }
+  }
+  X509* issuer = verified.chain.size() > 1 ? verified.chain[1].get() : nullptr;
+  PETERA_ASSIGN_OR_RETURN(std::optional<OcspStatus> status,
+                          CheckStapledOcsp(anchor_.ocsp_policy(), stapled, verified.leaf(),
+                                           issuer, std::time(nullptr)));
+  if (status) Progress("stapled OCSP response: " + status->Describe());
+  return OkStatus();
 }
 
 void HttpsConnection::Send(HttpRequest request, ResponseHandler done) {

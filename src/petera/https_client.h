@@ -5,7 +5,9 @@
 // server's whole time budget (--timeout): resolving, connecting, the TLS
 // handshake and every request share it. OpenSSL does not verify the peer;
 // right after the handshake, before a byte of HTTP is sent, the server's
-// chain is validated with VerifyTlsChain against the host actually contacted.
+// chain is validated with VerifyTlsChain against the host actually contacted,
+// and the OCSP response the server stapled, if any, with CheckStapledOcsp
+// (the anchor's OCSP policy decides whether one is asked for and required).
 #ifndef PETERA_CLIENT_HTTPS_CLIENT_H_
 #define PETERA_CLIENT_HTTPS_CLIENT_H_
 
@@ -107,6 +109,7 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   void StartConnect();
   void Handshake();
   void VerifyPeer();
+  Status CheckOcsp(const VerifiedChain& verified);
   void Write();
   void Read();
   void ReadBody();

@@ -250,11 +250,17 @@ std::string Absolute(const std::string& path) {
   return path;
 }
 
-// The anchor and CRLs a token names, or those given on the command line.
+// The anchor and CRLs a token names, or those given on the command line;
+// the OCSP policy given on the command line, else the token's.
 Result<Anchor> TokenAnchor(const CommonOptions& options, const LuksToken& token) {
-  if (!options.anchor.empty()) return LoadAnchor(options);
-  PETERA_ASSIGN_OR_RETURN(Anchor anchor, Anchor::Load(token.anchor));
-  for (const auto& crl : token.crls) PETERA_TRY(anchor.AddCrlFile(crl));
+  Anchor anchor;
+  if (!options.anchor.empty()) {
+    PETERA_ASSIGN_OR_RETURN(anchor, LoadAnchor(options));
+  } else {
+    PETERA_ASSIGN_OR_RETURN(anchor, Anchor::Load(token.anchor));
+    for (const auto& crl : token.crls) PETERA_TRY(anchor.AddCrlFile(crl));
+  }
+  anchor.set_ocsp_policy(options.ocsp_given ? options.ocsp : token.ocsp);
   return anchor;
 }
 
@@ -366,6 +372,7 @@ LuksToken NewToken(const CommonOptions& options, std::string envelope) {
   token.timeout_seconds = options.timeout_seconds;
   if (!options.cert.empty()) token.cert = Absolute(options.cert);
   if (!options.key.empty()) token.key = IsTpmHandle(options.key) ? options.key : Absolute(options.key);
+  token.ocsp = options.ocsp;
   token.envelope = std::move(envelope);
   return token;
 }
@@ -511,6 +518,7 @@ Status Rebind(const CommonOptions& options, const LuksOptions& luks) {
     settings.crls = old->crls;
   }
   if (!settings.timeout_given) settings.timeout_seconds = old->timeout_seconds;
+  if (!settings.ocsp_given) settings.ocsp = old->ocsp;
   if (settings.cert.empty()) {
     settings.cert = old->cert;
     settings.key = old->key;
@@ -599,7 +607,11 @@ Status List(const LuksOptions& luks) {
            std::to_string(envelope->recipients.size()) + ": " + servers + " [" +
            Certificates(*envelope) + "]" +
            (token.parsed->cert.empty() ? "" : ", client " + token.parsed->cert) +
-           (token.parsed->key.empty() ? "" : " key " + token.parsed->key) + "\n";
+           (token.parsed->key.empty() ? "" : " key " + token.parsed->key) +
+           (token.parsed->ocsp == OcspPolicy::kPrefer
+                ? ""
+                : std::string(", OCSP ") + OcspPolicyName(token.parsed->ocsp)) +
+           "\n";
   }
   return WriteStdout(out);
 }

@@ -105,8 +105,8 @@ struct Parsed {
 
 // Subcommand help does not list the global options; say where they go.
 const char* const kGlobalNote =
-    "\n\nGlobal options (--timeout SECONDS, --crl FILE, --cert FILE, --key SPEC, -v) may\n"
-    "come before or after the command; see petera --help.";
+    "\n\nGlobal options (--timeout SECONDS, --crl FILE, --ocsp MODE, --cert FILE, --key SPEC,\n"
+    "-v) may come before or after the command; see petera --help.";
 
 void AddLuksCommands(CLI::App& app, Parsed& p) {
   auto* luks = app.add_subcommand(
@@ -233,11 +233,18 @@ void AddCommands(CLI::App& app, Parsed& p) {
                      "else the leaf's first DNS subjectAltName that is not a wildcard, "
                      "else its first IP one)")
       ->type_name("HOST");
+  auto* ocsp_response =
+      verify->add_option("--ocsp-response", p.verify.ocsp_response,
+                         "With --tls: also check this DER OCSP response for the chain's leaf, as "
+                         "a client checks a stapled one (before peterad --ocsp-response uses it)")
+          ->type_name("FILE");
+  ocsp_response->needs(tls);
   verify->add_option("CHAIN", p.verify.chain_path, "PEM file, leaf first")->required();
   verify->footer(
       "Examples:\n"
       "  petera anchor.pem verify keys.pem\n"
-      "  petera anchor.pem verify --tls --name keys.example.net tls.pem" +
+      "  petera anchor.pem verify --tls --name keys.example.net tls.pem\n"
+      "  petera anchor.pem verify --tls --ocsp-response tls.ocsp.der tls.pem" +
       std::string(kGlobalNote));
 
   auto* inspect = app.add_subcommand(
@@ -255,6 +262,15 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
   app.add_option("--crl", p.common.crls,
                  "CRL file (PEM) to check revocation against; repeatable")
       ->type_name("FILE");
+  app.add_option("--ocsp", p.common.ocsp,
+                 "The OCSP response a server staples for its TLS certificate: prefer (default: "
+                 "check it when stapled), require (refuse a server that staples none) or off")
+      ->type_name("MODE")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, petera::OcspPolicy>{{"prefer", petera::OcspPolicy::kPrefer},
+                                                    {"require", petera::OcspPolicy::kRequire},
+                                                    {"off", petera::OcspPolicy::kOff}}))
+      ->each([&p](const std::string&) { p.common.ocsp_given = true; });
   app.add_option("--cert", p.common.cert,
                  "Client certificate chain and private key (PEM, chmod 600) for servers that "
                  "authorize clients")

@@ -1,9 +1,12 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 //
-// petera ANCHOR.pem verify [--tls | --encryption] [--name HOST] CHAIN.pem
+// petera ANCHOR.pem verify [--tls [--ocsp-response FILE] | --encryption]
+//                          [--name HOST] CHAIN.pem
 //
 // Runs the very checks that encrypt and every connection run, on a file.
 #include <openssl/crypto.h>
+
+#include <ctime>
 
 #include "commands.h"
 #include "petera/pem.h"
@@ -44,6 +47,28 @@ Result<std::string> NameToCheck(const VerifyOptions& verify, const ChainFile& fi
   return address->host;
 }
 
+// The response a server would staple, checked as a client checks it: for the
+// leaf, signed by its issuer (or a responder it delegated to), good and
+// current.
+Result<OcspStatus> CheckResponseFile(const std::string& path, const VerifiedChain& verified) {
+  if (verified.chain.size() < 2) {
+    return Error(ErrorCategory::kUsage,
+                 path + ": the TLS certificate is itself the anchor: no OCSP response applies");
+  }
+  PETERA_ASSIGN_OR_RETURN(std::string der, ReadFile(path, kMaxOcspResponseBytes));
+  auto status = CheckOcspResponse(der, verified.leaf(), verified.chain[1].get(),
+                                  std::time(nullptr));
+  if (!status.ok()) return status.error().Wrap(path);
+  if (status->revoked) {
+    return Error(ErrorCategory::kTrust,
+                 path + ": the TLS certificate is revoked: OCSP response " + status->Describe());
+  }
+  if (Status current = CheckOcspCurrent(*status, std::time(nullptr)); !current.ok()) {
+    return current.error().Wrap(path);
+  }
+  return std::move(status).value();
+}
+
 }  // namespace
 
 Status RunVerify(const CommonOptions& options, const VerifyOptions& verify) {
@@ -55,7 +80,13 @@ Status RunVerify(const CommonOptions& options, const VerifyOptions& verify) {
   auto verified = verify.tls ? VerifyTlsChain(anchor, file.chain, name)
                              : VerifyEncryptionChain(anchor, file.chain, name);
   if (!verified.ok()) return verified.error().Wrap(verify.chain_path + ": not trusted " + what);
-  return WriteStdout(verify.chain_path + ": trusted " + what + ": " + verified->Describe() + "\n");
+  std::string ocsp;
+  if (!verify.ocsp_response.empty()) {
+    PETERA_ASSIGN_OR_RETURN(OcspStatus status, CheckResponseFile(verify.ocsp_response, *verified));
+    ocsp = "; OCSP response " + status.Describe();
+  }
+  return WriteStdout(verify.chain_path + ": trusted " + what + ": " + verified->Describe() + ocsp +
+                     "\n");
 }
 
 }  // namespace petera::client

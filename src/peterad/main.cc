@@ -70,6 +70,7 @@ struct Options {
   std::vector<std::string> listen;
   std::vector<std::string> proxy_protocol_from;
   std::string metrics;
+  std::string ocsp_response;
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   size_t max_connections = 4096;
   size_t max_connections_per_client = 64;
@@ -111,10 +112,17 @@ TLS handshakes, connections, timeouts, reloads, every certificate's expiry).
 Bind it to loopback or a management network: it has no TLS and no
 authentication (it serves no secrets).
 
+OCSP stapling: with --ocsp-response FILE, the DER OCSP response for the TLS
+certificate is stapled to every handshake whose client asks for it. It must
+be about the first certificate of TLS.pem, signed by the next one (its
+issuer) or by a responder that issuer delegated to, or peterad refuses to
+start. A missing or expired file only warns (nothing is stapled).
+petera-ocsp-refresh keeps the file current; SIGHUP loads it.
+
 Listening: sockets passed by systemd (socket activation) are used when
 present; otherwise each --listen, by default 0.0.0.0:5700 and [::]:5700.
 
-Signals: SIGHUP re-reads every file (keys, client CA, CRLs, allow-list)
+Signals: SIGHUP re-reads every file (keys, client CA, CRLs, allow-list, OCSP)
 without dropping connections (a failed reload keeps the old state);
 SIGTERM/SIGINT stop accepting, finish the requests in progress and exit 0.
 
@@ -136,6 +144,9 @@ void AddOptions(CLI::App& app, Options& o) {
       ->type_name("FILE");
   app.add_option("--client-allow", o.clients.allow,
                  "Allow-list: only the clients listed here may recover")
+      ->type_name("FILE");
+  app.add_option("--ocsp-response", o.ocsp_response,
+                 "DER OCSP response for the TLS certificate, stapled to handshakes")
       ->type_name("FILE");
   app.add_option("--listen", o.listen, "Listen on ADDR:PORT or [IPv6]:PORT (repeatable)")
       ->type_name("ADDR:PORT");
@@ -279,10 +290,14 @@ Result<std::shared_ptr<const ServingState>> LoadState(const Options& options) {
   if (options.clients.enabled()) {
     PETERA_ASSIGN_OR_RETURN(clients, ClientPolicy::Load(options.clients, now));
   }
+  std::shared_ptr<const OcspStaple> ocsp;
+  if (!options.ocsp_response.empty()) {
+    PETERA_ASSIGN_OR_RETURN(ocsp, OcspStaple::Load(options.ocsp_response, keys->tls_chain(), now));
+  }
   PETERA_ASSIGN_OR_RETURN(std::shared_ptr<SSL_CTX> tls,
-                          MakeServerTlsContext(*keys, clients.get()));
+                          MakeServerTlsContext(*keys, clients.get(), ocsp));
   return std::shared_ptr<const ServingState>(std::make_shared<const ServingState>(
-      ServingState{std::move(keys), std::move(tls), std::move(clients)}));
+      ServingState{std::move(keys), std::move(tls), std::move(clients), std::move(ocsp)}));
 }
 
 void LogState(const ServingState& state, const char* event) {
@@ -301,6 +316,12 @@ void LogState(const ServingState& state, const char* event) {
   } else {
     spdlog::info("client authorization: off (any client that reaches the server may recover)");
   }
+  if (state.ocsp) {
+    spdlog::info("{}", state.ocsp->Summary());
+    for (const std::string& warning : state.ocsp->Warnings(std::time(nullptr))) {
+      spdlog::warn("WARNING: {}", warning);
+    }
+  }
   LogSecureHeap();
 }
 
@@ -316,6 +337,16 @@ MetricsSnapshot Snapshot(const ServingState& state, const Server& server) {
           "client_ca", "", SubjectName(ca.get()), Asn1TimeToUnix(X509_get0_notAfter(ca.get()))});
     }
     snapshot.client_crl_next_update = state.clients->crls_valid_until();
+  }
+  if (state.ocsp) {
+    MetricsSnapshot::Ocsp ocsp;
+    ocsp.stapling = state.ocsp->StaplesAt(std::time(nullptr));
+    if (const auto& status = state.ocsp->status()) {
+      ocsp.have_response = true;
+      ocsp.revoked = status->revoked;
+      ocsp.valid_until = status->valid_until();
+    }
+    snapshot.ocsp = ocsp;
   }
   return snapshot;
 }
@@ -376,7 +407,8 @@ class Controller {
         metrics_(std::move(metrics)),
         signals_(control_, SIGHUP, SIGTERM, SIGINT),
         drain_(control_),
-        expiry_check_(control_) {}
+        expiry_check_(control_),
+        ocsp_expiry_(control_) {}
 
   // Binds --metrics (before the I/O threads start, so that a refusal stops
   // the start).
@@ -395,6 +427,7 @@ class Controller {
   void Run() {
     WaitForSignal();
     ScheduleExpiryCheck();
+    ScheduleOcspExpiry();
     control_.run();
   }
 
@@ -421,6 +454,7 @@ class Controller {
       server_.SetState(state.value());
       LogState(*state.value(), "reloaded");
       ScheduleExpiryCheck();  // the next look, a day after this one
+      ScheduleOcspExpiry();
     } else {
       spdlog::error("reload failed, still serving the previous keys: {}",
                     state.error().message());
@@ -434,11 +468,34 @@ class Controller {
     expiry_check_.expires_after(std::chrono::hours(24));
     expiry_check_.async_wait([this](error_code ec) {
       if (ec) return;
-      for (const std::string& warning : ExpiryWarnings(Snapshot(*state_, server_).certificates,
-                                                       std::time(nullptr))) {
+      std::time_t now = std::time(nullptr);
+      for (const std::string& warning :
+           ExpiryWarnings(Snapshot(*state_, server_).certificates, now)) {
         spdlog::warn("WARNING: {}", warning);
       }
+      if (state_->ocsp) {
+        for (const std::string& warning : state_->ocsp->Warnings(now)) {
+          spdlog::warn("WARNING: {}", warning);
+        }
+      }
       ScheduleExpiryCheck();
+    });
+  }
+
+  // The second after the stapled OCSP response expires, say that stapling
+  // stopped (the handshakes stop stapling it by themselves).
+  void ScheduleOcspExpiry() {
+    ocsp_expiry_.cancel();
+    std::shared_ptr<const OcspStaple> ocsp = state_->ocsp;
+    std::time_t now = std::time(nullptr);
+    if (!ocsp || !ocsp->StaplesAt(now)) return;
+    std::time_t until = ocsp->status()->valid_until();
+    ocsp_expiry_.expires_after(std::chrono::seconds(until - now + 1));
+    ocsp_expiry_.async_wait([this, ocsp](error_code ec) {
+      if (ec || state_->ocsp != ocsp) return;
+      for (const std::string& warning : ocsp->Warnings(std::time(nullptr))) {
+        spdlog::warn("WARNING: {}", warning);
+      }
     });
   }
 
@@ -471,6 +528,7 @@ class Controller {
     for (net::io_context* worker : workers_) worker->stop();
     if (metrics_listener_) metrics_listener_->Stop();
     expiry_check_.cancel();
+    ocsp_expiry_.cancel();
     control_.stop();
   }
 
@@ -483,6 +541,7 @@ class Controller {
   net::signal_set signals_;
   net::steady_timer drain_;
   net::steady_timer expiry_check_;
+  net::steady_timer ocsp_expiry_;
   std::unique_ptr<MetricsListener> metrics_listener_;
   std::chrono::steady_clock::time_point deadline_;
 };

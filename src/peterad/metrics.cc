@@ -269,6 +269,22 @@ std::string Metrics::Render(const MetricsSnapshot& snapshot) const {
     Sample(out, "peterad_client_crl_next_update_timestamp_seconds", "",
            std::to_string(static_cast<long long>(snapshot.client_crl_next_update)));
   }
+  if (snapshot.ocsp) {
+    Family(out, "peterad_ocsp_stapling", "gauge",
+           "1 while the --ocsp-response is stapled to handshakes; 0 when the file is missing "
+           "or the response expired.");
+    Sample(out, "peterad_ocsp_stapling", "", snapshot.ocsp->stapling ? "1" : "0");
+    if (snapshot.ocsp->have_response) {
+      Family(out, "peterad_ocsp_response_valid_until_timestamp_seconds", "gauge",
+             "When the loaded OCSP response stops being current (its nextUpdate), in seconds "
+             "since the Unix epoch.");
+      Sample(out, "peterad_ocsp_response_valid_until_timestamp_seconds", "",
+             std::to_string(static_cast<long long>(snapshot.ocsp->valid_until)));
+      Family(out, "peterad_ocsp_certificate_revoked", "gauge",
+             "1 when the loaded OCSP response says the TLS certificate is revoked.");
+      Sample(out, "peterad_ocsp_certificate_revoked", "", snapshot.ocsp->revoked ? "1" : "0");
+    }
+  }
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,14 @@ struct MetricsSnapshot {
   std::vector<HeldCertificate> certificates;
   // Earliest nextUpdate of the client CRLs; 0 when there is none.
   std::time_t client_crl_next_update = 0;
+  // --ocsp-response: whether a response is stapled now, and about the file.
+  struct Ocsp {
+    bool stapling = false;
+    bool have_response = false;  // the file exists and was checked
+    bool revoked = false;
+    std::time_t valid_until = 0;
+  };
+  std::optional<Ocsp> ocsp;  // nullopt without --ocsp-response
 };
 
 class Metrics {

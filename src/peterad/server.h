@@ -37,6 +37,7 @@
 #include "peterad/client_auth.h"
 #include "peterad/keystore.h"
 #include "peterad/metrics.h"
+#include "peterad/ocsp_staple.h"
 #include "peterad/proxy_protocol.h"
 
 namespace petera::peterad {
@@ -70,6 +71,9 @@ struct ServingState {
   std::shared_ptr<SSL_CTX> tls;
   // Who may recover (--client-ca); null: anyone who reaches the server.
   std::shared_ptr<const ClientPolicy> clients;
+  // The OCSP response stapled (--ocsp-response); null without one. The TLS
+  // context holds it too.
+  std::shared_ptr<const OcspStaple> ocsp;
 };
 
 // The current ServingState, shared by the server and its sessions.

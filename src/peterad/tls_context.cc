@@ -5,6 +5,7 @@
 #include <openssl/tls1.h>
 
 #include <cstring>
+#include <utility>
 
 #include "petera/tls_policy.h"
 
@@ -67,13 +68,15 @@ Status ConfigureIdentity(SSL_CTX* ctx, const KeyStore& keys) {
 }  // namespace
 
 Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys,
-                                                      const ClientPolicy* clients) {
+                                                      const ClientPolicy* clients,
+                                                      std::shared_ptr<const OcspStaple> ocsp) {
   SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
   if (raw == nullptr) return SslError("cannot create the TLS context");
   std::shared_ptr<SSL_CTX> ctx(raw, SSL_CTX_free);
   PETERA_TRY(ConfigureProtocol(ctx.get()));
   PETERA_TRY(ConfigureIdentity(ctx.get(), keys));
   if (clients != nullptr) PETERA_TRY(RequestClientCertificates(ctx.get(), *clients));
+  if (ocsp) PETERA_TRY(StapleOcspResponse(ctx.get(), std::move(ocsp)));
   return ctx;
 }
 

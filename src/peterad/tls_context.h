@@ -14,14 +14,16 @@
 #include "petera/result.h"
 #include "peterad/client_auth.h"
 #include "peterad/keystore.h"
+#include "peterad/ocsp_staple.h"
 
 namespace petera::peterad {
 
 // Builds the server context for the keystore's TLS chain and key. With
 // `clients`, the handshake also asks for a client certificate from its CAs
-// (client_auth.h).
-Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(const KeyStore& keys,
-                                                      const ClientPolicy* clients = nullptr);
+// (client_auth.h); with `ocsp`, it staples that response (ocsp_staple.h).
+Result<std::shared_ptr<SSL_CTX>> MakeServerTlsContext(
+    const KeyStore& keys, const ClientPolicy* clients = nullptr,
+    std::shared_ptr<const OcspStaple> ocsp = nullptr);
 
 }  // namespace petera::peterad
 

@@ -308,12 +308,18 @@ class BadConfig(PinTestCase):
             with self.subTest(cfg=cfg):
                 self.refuse(cfg, needle)
 
-    def test_ocsp_follows_petera_help(self):
-        help_text = self.assertOk(peterah.run_petera(["--help"])).decode()
-        if "--ocsp" in help_text:
-            self.fail("petera now has --ocsp: teach the pin and this test to use it")
-        self.refuse(json.dumps({"anchor": str(anchor()), "servers": ["h"], "ocsp": "require"}),
-                    "'ocsp'")
+    def test_ocsp_setting_reaches_petera(self):
+        self.refuse(config("h", ocsp="maybe"), "'ocsp' must be one of")
+        self.refuse(config("h", ocsp=1), "'ocsp' must be one of")
+        with server("s1") as s1:  # staples no OCSP response
+            self.assertFailed(clevis("encrypt", "petera", config(s1.address, ocsp="require"),
+                                     stdin=BINARY), "stapled no OCSP response")
+            jwe = self.encrypt(config(s1.address, ocsp="off"))
+            self.assertEqual(protected_header(jwe)["clevis"]["petera"]["ocsp"], "off")
+            self.assertEqual(self.decrypt(jwe), BINARY)
+            # Without the setting, none is written (petera's default applies).
+            plain = self.encrypt(config(s1.address))
+            self.assertNotIn("ocsp", protected_header(plain)["clevis"]["petera"])
 
     def test_client_certificate_settings_are_checked(self):
         a = str(anchor())

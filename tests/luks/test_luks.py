@@ -390,6 +390,39 @@ class TokenPlugin(LuksTestCase):
         finally:
             guarded.stop()
 
+    def test_the_ocsp_setting_is_recorded_and_followed(self):
+        # The servers staple no OCSP response: "require" refuses them. Bound
+        # to an offline target, binding itself contacts no server.
+        fetched = petera(self.anchor, "fetch", self.address("s1"))
+        self.assertEqual(fetched.returncode, 0, fetched.stderr)
+        target = self.tmp / "s1-ocsp.pem"
+        target.write_bytes(fetched.stdout)
+        image = self.image()
+        bound = petera(self.anchor, "--ocsp", "require", "luks", "bind", "-d", image,
+                       "--key-file", self.key_file, target)
+        self.assertEqual(bound.returncode, 0, bound.stderr)
+        token = next(t for t in metadata(image)["tokens"].values() if t["type"] == "petera")
+        self.assertEqual(token["petera"]["ocsp"], "require")
+        self.assertIn(b", OCSP require", petera("luks", "list", "-d", image).stdout)
+        self.assertIn("OCSP:       require", self.cryptsetup("luksDump", image).stdout.decode())
+        refused = self.pass_(image)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertEqual(refused.stdout, b"")
+        self.assertIn(b"stapled no OCSP response", refused.stderr)
+        plugin = self.cryptsetup("open", "--test-passphrase", "--token-only", image)
+        self.assertNotEqual(plugin.returncode, 0)
+        self.assertIn(b"stapled no OCSP response", plugin.stderr)
+        # The command line overrides the token.
+        given = petera("--ocsp", "prefer", "luks", "pass", "-d", image)
+        self.assertEqual(given.returncode, 0, given.stderr)
+        self.assertTrue(opens_with(image, given.stdout))
+        # A token without the member means "prefer", and says nothing.
+        plain = self.image()
+        self.bind(plain, self.address("s1"))
+        token = next(t for t in metadata(plain)["tokens"].values() if t["type"] == "petera")
+        self.assertNotIn("ocsp", token["petera"])
+        self.assertNotIn(b"OCSP", petera("luks", "list", "-d", plain).stdout)
+
 
 # Every libcryptsetup call through which petera luks changes a header.
 HEADER_WRITES = ("crypt_token_json_set", "crypt_keyslot_add_by_keyslot_context",

@@ -51,7 +51,7 @@ TEST(MetricsTest, ShardsAreAddedUp) {
   metrics.shard(1).CountHandshake("", false, true, false);
   metrics.shard(0).CountTimeout(TimeoutPhase::kHeader);
   metrics.shard(1).CountRefusal(Refusal::kPerClient);
-  std::string text = metrics.Render(MetricsSnapshot{7, 3, {}, 0});
+  std::string text = metrics.Render(MetricsSnapshot{7, 3, {}, 0, std::nullopt});
 
   EXPECT_TRUE(Has(text, R"(peterad_build_info{version="1.2.3"} 1)")) << text;
   EXPECT_TRUE(Has(text, "peterad_start_time_seconds 1700000000"));
@@ -84,7 +84,8 @@ TEST(MetricsTest, ShardsAreAddedUp) {
 TEST(MetricsTest, EveryFamilyHasHelpAndType) {
   Metrics metrics(1, "v", 0);
   metrics.shard(0).CountRecovery("k", "ok", microseconds(1));
-  std::string text = metrics.Render(MetricsSnapshot{0, 1, {{"tls", "", "CN=x", 5}}, 9});
+  std::string text = metrics.Render(MetricsSnapshot{
+      0, 1, {{"tls", "", "CN=x", 5}}, 9, MetricsSnapshot::Ocsp{true, true, false, 77}});
   size_t families = 0;
   size_t pos = 0;
   while ((pos = text.find("# TYPE ", pos)) != std::string::npos) {
@@ -94,8 +95,21 @@ TEST(MetricsTest, EveryFamilyHasHelpAndType) {
     ++families;
     ++pos;
   }
-  EXPECT_EQ(families, 16u);
+  EXPECT_EQ(families, 19u);
   EXPECT_TRUE(Has(text, "peterad_client_crl_next_update_timestamp_seconds 9"));
+  EXPECT_TRUE(Has(text, "peterad_ocsp_stapling 1"));
+  EXPECT_TRUE(Has(text, "peterad_ocsp_response_valid_until_timestamp_seconds 77"));
+  EXPECT_TRUE(Has(text, "peterad_ocsp_certificate_revoked 0"));
+}
+
+TEST(MetricsTest, OcspWithoutAResponseSaysOnlyThatNothingIsStapled) {
+  Metrics metrics(1, "v", 0);
+  std::string text = metrics.Render(MetricsSnapshot{0, 1, {}, 0, MetricsSnapshot::Ocsp{}});
+  EXPECT_TRUE(Has(text, "peterad_ocsp_stapling 0"));
+  EXPECT_EQ(text.find("peterad_ocsp_response_valid_until"), std::string::npos);
+  EXPECT_EQ(text.find("peterad_ocsp_certificate_revoked"), std::string::npos);
+  // Without --ocsp-response, no OCSP family at all.
+  EXPECT_EQ(metrics.Render(MetricsSnapshot{}).find("peterad_ocsp"), std::string::npos);
 }
 
 TEST(MetricsTest, ReloadsAreCounted) {
@@ -121,7 +135,7 @@ TEST(MetricsTest, CertificatesAreOneSampleEachWithTheEarliestExpiry) {
       {"decryption_chain", "", "CN=CA", 5000},
       {"decryption_chain", "", "CN=CA", 4000},  // the same CA in two files
   };
-  std::string text = metrics.Render(MetricsSnapshot{0, 1, certs, 0});
+  std::string text = metrics.Render(MetricsSnapshot{0, 1, certs, 0, std::nullopt});
   EXPECT_TRUE(Has(text,
       R"(peterad_certificate_expiry_timestamp_seconds{role="tls",kid="",subject="CN=s1"} 2000)"));
   EXPECT_TRUE(Has(text,

@@ -44,7 +44,7 @@ std::shared_ptr<const ServingState> DemoState() {
   EXPECT_TRUE(keys.ok()) << keys.error().message();
   auto tls = MakeServerTlsContext(**keys);
   EXPECT_TRUE(tls.ok()) << tls.error().message();
-  return std::make_shared<const ServingState>(ServingState{*keys, *tls, nullptr});
+  return std::make_shared<const ServingState>(ServingState{*keys, *tls, nullptr, nullptr});
 }
 
 // `n` io_contexts, each run by a thread of its own, as peterad runs them.

@@ -135,5 +135,34 @@ TEST(LuksToken, RefusesAClientKeyThatIsNeitherAPathNorATpmHandle) {
   EXPECT_FALSE(IsTpmHandle("handle:0x810000010"));
 }
 
+TEST(LuksToken, CarriesTheOcspPolicyAndWritesOnlyANonDefaultOne) {
+  for (OcspPolicy policy : {OcspPolicy::kPrefer, OcspPolicy::kRequire, OcspPolicy::kOff}) {
+    LuksToken token;
+    token.anchor = "/etc/petera/anchor.pem";
+    token.ocsp = policy;
+    token.envelope = json::parse(kEnvelope).dump();
+    auto text = SerializeLuksToken(token);
+    ASSERT_TRUE(text.ok()) << text.error().message();
+    json settings = json::parse(*text)["petera"];
+    EXPECT_EQ(settings.contains("ocsp"), policy != OcspPolicy::kPrefer);
+    if (policy != OcspPolicy::kPrefer) {
+      EXPECT_EQ(settings["ocsp"], OcspPolicyName(policy));
+    }
+    auto back = ParseLuksToken(*text);
+    ASSERT_TRUE(back.ok()) << back.error().message();
+    EXPECT_EQ(back->ocsp, policy);
+  }
+  EXPECT_EQ(ParseLuksToken(Valid().dump())->ocsp, OcspPolicy::kPrefer);
+}
+
+TEST(LuksToken, RefusesAnUnknownOcspPolicy) {
+  json token = Valid();
+  for (const json& bad : {json("yes"), json("REQUIRE"), json(""), json(1), json(true),
+                          json::array({"require"}), json(std::string(100, 'r'))}) {
+    token["petera"]["ocsp"] = bad;
+    ExpectRefused(token, "'ocsp' must be");
+  }
+}
+
 }  // namespace
 }  // namespace petera
