@@ -15,7 +15,7 @@ packages=(
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # tests and demo
-  openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps
+  openssl curl systemd cryptsetup-bin util-linux gdb binutils python3 python3-jwcrypto python3-cryptography faketime procps testssl.sh
   # the Clevis pin and its tests (pwmake and jq are what 'clevis luks' runs)
   clevis clevis-luks jose libpwquality-tools jq
   # Clevis-bound root volumes at boot (tests/boot: boot.initramfs-tools.clevis)

@@ -18,6 +18,8 @@ Stable API:
   client_context(anchor) -> ssl.SSLContext
   https_request(port, method, path, body, headers, anchor, host, timeout)
       -> Response(status, headers, body)
+  run_unshared(test_file, unshare_args, why)   re-runs a test file in new
+                                     namespaces (once; root only)
 """
 
 import atexit
@@ -33,6 +35,21 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+
+def run_unshared(test_file, unshare_args, why):
+    """Re-executes `test_file` (with this process's arguments) under
+    `unshare UNSHARE_ARGS`, unless it already runs there; exits with a message
+    naming `why` when not root. Call it before anything else happens."""
+    mark = "PETERAH_UNSHARED_" + Path(test_file).stem.upper()
+    if os.environ.get(mark) == "1":
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("%s: needs root (%s)" % (Path(test_file).name, why))
+    env = dict(os.environ, **{mark: "1"})
+    import sys
+    os.execvpe("unshare", ["unshare"] + list(unshare_args) +
+               [sys.executable, os.path.abspath(test_file)] + sys.argv[1:], env)
 
 
 def source_dir():

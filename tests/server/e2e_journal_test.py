@@ -15,20 +15,13 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
-NAMESPACE_MARK = "PETERA_JOURNAL_TEST_NS"
+import peterah
 
-if os.environ.get(NAMESPACE_MARK) != "1":
-    if os.geteuid() != 0:
-        sys.exit("e2e_journal_test: needs root (unshare -m and a private journald)")
-    env = dict(os.environ, **{NAMESPACE_MARK: "1"})
-    os.execvpe("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
-import peterah  # noqa: E402
+peterah.run_unshared(__file__, ["-m", "--propagation", "private"],
+                     "unshare -m and a private journald")
 from e2e_util import kid_of, post_json, request_body  # noqa: E402
 
 JOURNALD = "/lib/systemd/systemd-journald"
