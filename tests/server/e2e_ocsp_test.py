@@ -13,6 +13,7 @@ address), so the whole test runs in a network namespace of its own
 (unshare -n) with nothing but loopback. Needs root (as the test command
 runs)."""
 
+import http.server
 import os
 import shutil
 import subprocess
@@ -286,6 +287,24 @@ class Stapling(OcspTestCase):
             self.assert_fetch_refused(s1, "TLS certificate is revoked")
             self.assertIn("peterad_ocsp_certificate_revoked 1", self.metrics(metrics_port))
 
+    def test_a_response_that_expires_while_serving_stops_being_stapled(self):
+        # One minute of validity, 40 seconds of which have passed already.
+        path = self.ocsp.dir / "short.der"
+        run(["faketime", "-f", "-40s", "openssl", "ocsp", "-index", self.ocsp.index,
+             "-CA", self.ocsp.issuer, "-rsigner", self.ocsp.issuer, "-rkey", self.ocsp.issuer_key,
+             "-reqin", self.ocsp.dir / "good.der.req", "-respout", path, "-nmin", "1"])
+        metrics_port = peterah.free_port()
+        with self.server(path, extra=["--metrics", "127.0.0.1:%d" % metrics_port]) as s1:
+            self.assertTrue(s1.wait_for_log("OCSP stapling: %s: good" % path), s1.log)
+            self.assertIn("peterad_ocsp_stapling 1", self.metrics(metrics_port))
+            self.assertIn("Cert Status: good", s_client(s1.port, "tls1_3"))
+            self.assertTrue(s1.wait_for_log("WARNING: OCSP response %s expired at" % path,
+                                            timeout=60), s1.log)
+            self.assert_nothing_stapled(s1.port)
+            self.assertIn("peterad_ocsp_stapling 0", self.metrics(metrics_port))
+            self.assert_fetch_refused(s1, "stapled no OCSP response", "--ocsp", "require")
+            self.assertNotIn("stapled OCSP", self.assert_fetch_ok(s1))
+
     def metrics(self, port):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
             return r.read().decode()
@@ -362,9 +381,41 @@ class Refresher(OcspTestCase):
         self.addCleanup(peterah.terminate, proc)
         return "http://127.0.0.1:%d/" % port
 
-    def refresh(self, url, response, tls=None):
+    def canned_responder(self, body):
+        """A responder that answers every request with `body` (bytes), or
+        accepts and never answers (None)."""
+        release = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if body is None:
+                    release.wait(60)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+
+        def stop():
+            release.set()
+            server.shutdown()
+            server.server_close()
+        self.addCleanup(stop)
+        return "http://127.0.0.1:%d/" % server.server_address[1]
+
+    def refresh(self, url, response, tls=None, timeout=10):
         args = [REFRESH, "--anchor", self.anchor, "--petera", peterah.petera_bin(),
-                "--timeout", "10"]
+                "--timeout", str(timeout)]
         if url:
             args += ["--url", url]
         return run(args + [tls or self.files["tls"], response], check=False)
@@ -409,6 +460,19 @@ class Refresher(OcspTestCase):
         self.assert_untouched(self.refresh(None, path), path, "names no OCSP responder")
         usage = run([REFRESH, self.files["tls"]], check=False)
         self.assertEqual(usage.returncode, 2)
+
+    def test_a_responder_that_lies_or_hangs_changes_nothing(self):
+        path = self.target()
+        # Well-formed, signed by the issuer, about s2's certificate.
+        foreign = self.canned_responder(self.ocsp.other_cert.read_bytes())
+        self.assert_untouched(self.refresh(foreign, path), path, "from " + foreign)
+        stale = self.canned_responder(self.ocsp.expired.read_bytes())
+        self.assert_untouched(self.refresh(stale, path), path, "expired at")
+        silent = self.canned_responder(None)
+        started = time.monotonic()
+        self.assert_untouched(self.refresh(silent, path, timeout=2), path,
+                              "fetching from " + silent)
+        self.assertLess(time.monotonic() - started, 30, "--timeout bounds the fetch")
 
     def test_a_revoked_response_is_installed_and_reported(self):
         path = self.target()
