@@ -16,19 +16,26 @@
 //   Shamir/split/T:N           SplitSecret of a 32-byte content key into N
 //                              shares, T of them needed (encrypt --threshold)
 //   Shamir/combine/T           CombineShares of T shares (decrypt)
+//   OcspCheck/KEY              CheckOcspResponse + CheckOcspCurrent of a
+//                              response signed with a KEY issuer key: what
+//                              petera adds to a handshake whose server
+//                              staples
 //
 // Keys and self-signed certificates are made in-process at start-up.
 #include <benchmark/benchmark.h>
+#include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "petera/envelope.h"
+#include "petera/ocsp.h"
 #include "petera/ossl.h"
 #include "petera/recovery.h"
 #include "petera/secret.h"
@@ -201,6 +208,44 @@ void BenchParseEnvelope(benchmark::State& state, const Fixture* f) {
   }
 }
 
+// A good OCSP response about the fixture's certificate, signed by its own key
+// (the certificate is self-signed: it is its own issuer).
+std::string OcspResponseFor(const Fixture& f) {
+  using BasicPtr = OsslPtr<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+  using ResponsePtr = OsslPtr<OCSP_RESPONSE, OCSP_RESPONSE_free>;
+  BasicPtr basic(OCSP_BASICRESP_new());
+  OCSP_CERTID* id = OCSP_cert_to_id(nullptr, f.cert.get(), f.cert.get());
+  ASN1_TIME* now = X509_gmtime_adj(nullptr, 0);
+  ASN1_TIME* later = X509_gmtime_adj(nullptr, 86400);
+  bool ok = basic && id && now && later &&
+            OCSP_basic_add1_status(basic.get(), id, V_OCSP_CERTSTATUS_GOOD, 0, nullptr, now,
+                                   later) != nullptr &&
+            OCSP_basic_sign(basic.get(), f.cert.get(), f.private_key.get(), EVP_sha256(),
+                            nullptr, OCSP_NOCERTS) == 1;
+  OCSP_CERTID_free(id);
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(later);
+  if (!ok) Die("cannot make an OCSP response");
+  ResponsePtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  unsigned char* der = nullptr;
+  int length = response ? i2d_OCSP_RESPONSE(response.get(), &der) : -1;
+  if (length <= 0) Die("cannot encode an OCSP response");
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  return out;
+}
+
+void BenchOcspCheck(benchmark::State& state, const Fixture* f) {
+  std::string der = OcspResponseFor(*f);
+  for (auto _ : state) {
+    auto status = CheckOcspResponse(der, f->cert.get(), f->cert.get(), std::time(nullptr));
+    if (!status.ok() || !CheckOcspCurrent(*status, std::time(nullptr)).ok()) {
+      state.SkipWithError("the OCSP response does not check");
+    }
+    benchmark::DoNotOptimize(status);
+  }
+}
+
 void BenchSplit(benchmark::State& state, size_t threshold, size_t count) {
   SecretBytes key(32);
   for (auto _ : state) {
@@ -246,6 +291,8 @@ void RegisterAll(const std::vector<Fixture>& fixtures) {
     benchmark::RegisterBenchmark(("ParseEnvelope/" + f.name).c_str(), BenchParseEnvelope, p)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("KeyId/" + f.name).c_str(), BenchKeyId, p)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("OcspCheck/" + f.name).c_str(), BenchOcspCheck, p)
         ->Unit(benchmark::kMicrosecond);
   }
 }
