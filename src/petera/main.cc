@@ -262,15 +262,17 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
   app.add_option("--crl", p.common.crls,
                  "CRL file (PEM) to check revocation against; repeatable")
       ->type_name("FILE");
-  app.add_option("--ocsp", p.common.ocsp,
-                 "The OCSP response a server staples for its TLS certificate: prefer (default: "
-                 "check it when stapled), require (refuse a server that staples none) or off")
+  app.add_option_function<std::string>(
+         "--ocsp",
+         [&p](const std::string& mode) {
+           // IsMember below has admitted only the three names.
+           if (auto policy = petera::ParseOcspPolicy(mode); policy.ok()) p.common.ocsp = *policy;
+           p.common.ocsp_given = true;
+         },
+         "The OCSP response a server staples for its TLS certificate: prefer (default: "
+         "check it when stapled), require (refuse a server that staples none) or off")
       ->type_name("MODE")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, petera::OcspPolicy>{{"prefer", petera::OcspPolicy::kPrefer},
-                                                    {"require", petera::OcspPolicy::kRequire},
-                                                    {"off", petera::OcspPolicy::kOff}}))
-      ->each([&p](const std::string&) { p.common.ocsp_given = true; });
+      ->check(CLI::IsMember({"prefer", "require", "off"}).description(""));
   app.add_option("--cert", p.common.cert,
                  "Client certificate chain and private key (PEM, chmod 600) for servers that "
                  "authorize clients")
