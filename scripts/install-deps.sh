@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Petera needs to build, test, run the demo
-# and run the benchmarks. Installs only what is missing; safe to run again.
+# Installs the Debian 12 packages Petera needs to build, test, package, run
+# the demo and run the benchmarks. Installs only what is missing; safe to run
+# again.
 #
 #   scripts/install-deps.sh            build, tests, demo, benchmarks, Clevis pin
 #   scripts/install-deps.sh --tang     also Tang, for side-by-side benchmarks
@@ -32,6 +33,9 @@ packages=(
   qemu-system-x86 python3-pexpect dracut-core
   # benchmarks
   wrk hyperfine gnuplot-nox
+  # the Debian packages (scripts/packages.sh, tests/debian/test_packages.sh);
+  # debian/control's other build dependencies are listed above
+  dpkg-dev debhelper lintian
 )
 if [[ "${1:-}" == "--tang" ]]; then
   packages+=(tang)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is
-# missing, builds, runs every test (ctest), then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs the tests again
-# (all but a few that exercise no code of ours differently, listed below),
-# runs the server's tests under ThreadSanitizer, then runs each libFuzzer
-# target for a short bounded time.
+# missing, builds the Debian packages and, in the same build, the tests,
+# checks the packages (tests/debian/test_packages.sh), runs every test
+# (ctest) against that build, then builds again with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the tests again (all but a few that
+# exercise no code of ours differently, listed below), runs the server's
+# tests under ThreadSanitizer, then runs each libFuzzer target for a short
+# bounded time.
 #
 #   scripts/test.sh               everything
 #   PETERA_SKIP_SANITIZERS=1 scripts/test.sh    no ASan + UBSan pass
@@ -19,11 +21,21 @@ jobs=$(nproc)
 # Line tables only (-g1): stack traces and gdb keep file and line, and
 # compiling takes a quarter less time than with full debug information.
 release_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
-echo "== build (RelWithDebInfo, -Werror)"
-"$here/scripts/build.sh" build -DPETERA_TESTS=ON -DPETERA_BENCH=ON -DPETERA_SANITIZE=OFF \
-  "${release_flags[@]}"
+# The first build is the Debian packages' (scripts/packages.sh): one compile,
+# with Debian's flags (-O2, hardening) plus -g1 and -Werror, makes what the
+# packages ship and the tests, which run below against exactly that
+# (DEB_BUILD_OPTIONS=nocheck: built there, not run there).
+echo "== build: Debian packages and tests (-O2 -g1, -Werror)"
+DEB_BUILD_OPTIONS="nocheck terse parallel=$jobs" DEB_CXXFLAGS_APPEND="-g1 -Werror" \
+  "$here/scripts/packages.sh" "$here/build-deb"
+build=$here/build-deb/petera/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)
+echo "== build: benchmarks (not packaged), in the same tree"
+cmake -S "$here/build-deb/petera" -B "$build" -DPETERA_BENCH=ON >/dev/null
+cmake --build "$build" -j"$jobs"
+echo "== Debian packages: lintian, contents, install, remove, purge"
+"$here/tests/debian/test_packages.sh" "$here/build-deb"
 echo "== tests"
-(cd build && ctest --output-on-failure -j"$jobs" --timeout 900)
+(cd "$build" && ctest --output-on-failure -j"$jobs" --timeout 900)
 
 if [[ "${PETERA_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== build (ASan + UBSan)"
