@@ -25,10 +25,11 @@
 # removal checks read, and it all vanishes with the namespace: nothing is
 # installed on the machine itself. A root made by debootstrap would also
 # show apt resolving the dependencies on a bare Debian 12, but it needs the
-# Debian mirror and minutes on every run; here it takes seconds, offline,
-# and step 3 checks the library dependencies, which are the ones computed
-# at build time. petera-dracut is installed with --force-depends: dracut
-# conflicts with the initramfs-tools this machine needs for the boot tests.
+# Debian mirror and a minute or two on every run (debootstrap, then the
+# dependencies); here it takes seconds, offline, and step 3 checks the
+# library dependencies, which are the ones computed at build time.
+# petera-dracut is installed with --force-depends: dracut conflicts with
+# the initramfs-tools this machine needs for the boot tests.
 #
 # Usage (as root): tests/debian/test_packages.sh DIR
 set -euo pipefail
