@@ -90,6 +90,11 @@ throwaway_root() {
   out=$(in_root /usr/sbin/peterad --version)
   [[ $out == "peterad $cmake_version "* ]] || fail "peterad --version: '$out'"
   ok "installed: $(in_root /usr/bin/petera --version), peterad --help; $out"
+  in_root /usr/libexec/petera/petera-ocsp-refresh --help | grep -q '^Usage: petera-ocsp-refresh' ||
+    fail "petera-ocsp-refresh --help"
+  grep -q '^ExecStart=/usr/libexec/petera/petera-ocsp-refresh ' "$root/lib/systemd/system/petera-ocsp.service" ||
+    fail "petera-ocsp.service does not run the installed refresher"
+  ok "the OCSP refresher and its units are in place"
 
   local account
   account=$(in_root getent passwd petera) || fail "no account petera"
@@ -124,8 +129,12 @@ throwaway_root() {
                 dpkg-deb --ctrl-tarfile "$(deb_of "$dir" "$pkg")" |
                   tar -xOf - --wildcards './conffiles' 2>/dev/null || true
               done | sort)
+  [[ $conffiles == */etc/default/peterad* ]] || fail "/etc/default/peterad is not a conffile"
+  echo 'PETERAD_OPTIONS="--metrics 127.0.0.1:9570"' >>"$root/etc/default/peterad"
   dpkg --root="$root" -r petera-dracut petera-initramfs petera peterad >>"$work/dpkg.log" 2>&1 ||
     { cat "$work/dpkg.log"; fail "dpkg -r"; }
+  grep -q '^PETERAD_OPTIONS="--metrics' "$root/etc/default/peterad" ||
+    fail "dpkg -r lost the operator's /etc/default/peterad"
   # What may stay until the purge: conffiles, the key directory, the
   # state of units deb-systemd-helper keeps.
   local kept=(-e /etc/petera -e /etc/petera/decrypt.d) conffile
