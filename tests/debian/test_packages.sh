@@ -75,7 +75,7 @@ throwaway_root() {
 
   in_root() { chroot "$root" "$@"; }
   local debs=() pkg
-  for pkg in peterad petera petera-initramfs; do debs+=("$(deb_of "$dir" "$pkg")"); done
+  for pkg in peterad petera petera-initramfs petera-clevis; do debs+=("$(deb_of "$dir" "$pkg")"); done
   DEBIAN_FRONTEND=noninteractive dpkg --root="$root" -i "${debs[@]}" >"$work/dpkg.log" 2>&1 ||
     { cat "$work/dpkg.log"; fail "dpkg -i"; }
   DEBIAN_FRONTEND=noninteractive dpkg --root="$root" --force-depends -i \
@@ -109,6 +109,12 @@ throwaway_root() {
   out=$(find "$root/etc/systemd" -name 'petera*' -printf '/%P\n')
   [[ -z $out ]] || fail "units enabled on installation: $out"
   ok "no unit enabled"
+  # Nor started: dh_installsystemd --no-start leaves no start in postinst,
+  # whose only deb-systemd-invoke is the try-restart of an upgrade.
+  out=$(dpkg-deb --ctrl-tarfile "$(deb_of "$dir" peterad)" | tar -xOf - ./postinst |
+          grep 'deb-systemd-invoke' | grep -v 'deb-systemd-invoke try-restart petera.service' || true)
+  [[ -z $out ]] || fail "peterad's postinst starts units: $out"
+  ok "no unit started (postinst)"
 
   # The keys, placed as README.Debian says, and checked as it says.
   bash "$dir/petera/certs-examples/make-pki.sh" "$work/pki" >/dev/null
@@ -125,13 +131,16 @@ throwaway_root() {
   rm "$root/etc/petera/tls.pem" "$root/etc/petera/encrypt.pem" "$root/etc/petera/decrypt.d/2026-01.pem"
 
   local conffiles
-  conffiles=$(for pkg in peterad petera petera-initramfs petera-dracut; do
+  conffiles=$(for pkg in peterad petera petera-initramfs petera-clevis petera-dracut; do
                 dpkg-deb --ctrl-tarfile "$(deb_of "$dir" "$pkg")" |
                   tar -xOf - --wildcards './conffiles' 2>/dev/null || true
               done | sort)
   [[ $conffiles == */etc/default/peterad* ]] || fail "/etc/default/peterad is not a conffile"
   echo 'PETERAD_OPTIONS="--metrics 127.0.0.1:9570"' >>"$root/etc/default/peterad"
-  dpkg --root="$root" -r petera-dracut petera-initramfs petera peterad >>"$work/dpkg.log" 2>&1 ||
+  # Installing again runs the maintainer scripts' upgrade branches.
+  DEBIAN_FRONTEND=noninteractive dpkg --root="$root" -i "$(deb_of "$dir" peterad)" >>"$work/dpkg.log" 2>&1 ||
+    { cat "$work/dpkg.log"; fail "dpkg -i peterad over itself"; }
+  dpkg --root="$root" -r petera-dracut petera-clevis petera-initramfs petera peterad >>"$work/dpkg.log" 2>&1 ||
     { cat "$work/dpkg.log"; fail "dpkg -r"; }
   grep -q '^PETERAD_OPTIONS="--metrics' "$root/etc/default/peterad" ||
     fail "dpkg -r lost the operator's /etc/default/peterad"
@@ -144,8 +153,13 @@ throwaway_root() {
   [[ ! -s $work/left ]] || fail "left after dpkg -r: $(cat "$work/left")"
   ok "dpkg -r leaves only configuration${conffiles:+ (conffiles: $conffiles)}"
 
-  dpkg --root="$root" -P petera-dracut petera-initramfs petera peterad >>"$work/dpkg.log" 2>&1 ||
+  # A key the operator left is never deleted, nor its directory.
+  printf 'key\n' >"$root/etc/petera/decrypt.d/kept.pem"
+  dpkg --root="$root" -P petera-dracut petera-clevis petera-initramfs petera peterad >>"$work/dpkg.log" 2>&1 ||
     { cat "$work/dpkg.log"; fail "dpkg -P"; }
+  [[ -f $root/etc/petera/decrypt.d/kept.pem ]] || fail "dpkg -P deleted a key left in /etc/petera/decrypt.d"
+  rm -r "$root/etc/petera"
+  ok "dpkg -P keeps a key left in /etc/petera/decrypt.d"
   out=$(dpkg --root="$root" -l 'petera*' 2>/dev/null | grep -E '^[a-z][a-z] +petera' || true)
   [[ -z $out ]] || fail "still known to dpkg after purge: $out"
   leftovers "$root" "$upper" "$work/baseline" >"$work/left" || true
@@ -183,6 +197,12 @@ fi
 
 dir=$(realpath "${1:?usage: test_packages.sh DIR}")
 [[ $(id -u) -eq 0 ]] || fail "needs root: mounts in a private namespace, dpkg --root"
+# The throwaway root is this machine's own: what the packages create must
+# not be here already, or the checks could not see them created.
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'petera*' 2>/dev/null | awk '$1 ~ /^.i/ { print $2 }' || true)
+[[ -z $installed ]] || fail "Petera's packages are installed on this machine ($(echo $installed)): remove them first"
+! getent passwd petera >/dev/null || fail "this machine has an account petera: the check could not see the package create it"
+[[ ! -e /etc/petera ]] || fail "this machine has /etc/petera: the check could not see the package create it"
 src=$dir/petera
 changes=$(ls "$dir"/petera_*.changes)
 [[ $(wc -l <<<"$changes") -eq 1 ]] || fail "not one .changes file in $dir"
