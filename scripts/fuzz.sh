@@ -4,15 +4,25 @@
 # scratch directory, never into the committed corpus.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 15 s, all)
+#   scripts/fuzz.sh --build-only                         build, run nothing
+#   scripts/fuzz.sh --no-build [SECONDS] [TARGET...]     run what is built
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+build="$here/build-fuzz"
+mode=all
+case ${1:-} in
+  --build-only) mode=build; shift ;;
+  --no-build) mode=run; shift ;;
+esac
 seconds=${1:-15}
 shift || true
-build="$here/build-fuzz"
-CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
-  -DPETERA_FUZZ=ON -DPETERA_TESTS=OFF -DPETERA_BENCH=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_all
+if [[ $mode != run ]]; then
+  CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
+    -DPETERA_FUZZ=ON -DPETERA_TESTS=OFF -DPETERA_BENCH=OFF >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target fuzz_all
+fi
+[[ $mode != build ]] || exit 0
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
