@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each one for a bounded
 # time on its committed seed corpus (fuzz/corpus/TARGET), one per core at a
-# time. New inputs go to a
-# scratch directory, never into the committed corpus.
+# time. New inputs go to a scratch directory, never into the committed
+# corpus.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 15 s, all)
 #   scripts/fuzz.sh --build-only                         build, run nothing

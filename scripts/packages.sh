@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Petera's Debian packages with dpkg-buildpackage: peterad (the
-# server), petera (the client, the cryptsetup token plugin, the Clevis pin),
-# petera-initramfs and petera-dracut (unlocking at boot). Installs the
-# missing build dependencies first (apt-get build-dep) when run as root.
+# server), petera (the client and the cryptsetup token plugin),
+# petera-initramfs and petera-dracut (unlocking at boot) and petera-clevis
+# (the Clevis pin). Installs the missing build dependencies first
+# (apt-get build-dep) when run as root.
 #
 #   scripts/packages.sh [OUTDIR]         OUTDIR: build-deb/ by default
 #   sudo apt install ./build-deb/peterad_*.deb          # a server

@@ -33,11 +33,12 @@ build=$here/build-deb/petera/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)
 echo "== build: benchmarks (not packaged), in the same tree"
 cmake -S "$here/build-deb/petera" -B "$build" -DPETERA_BENCH=ON >/dev/null
 cmake --build "$build" -j"$jobs"
-# From here on each pass's tests (the package checks first) run while the next pass's tree builds
-# beside them, at the lowest priority (nice 19): the tests spend much of
-# their time waiting (on servers, timeouts, a VM's emulated CPU on one
-# core), and the build takes only the CPU they leave. Builds still run one
-# at a time; a build's output goes to its log, shown when it fails.
+# From here on each pass's tests (the package checks first) run while the
+# next pass's tree builds beside them, at the lowest priority (nice 19): the
+# tests spend much of their time waiting (on servers, timeouts, a VM's
+# emulated CPU on one core), and the build takes only the CPU they leave.
+# Builds still run one at a time; a build's output goes to its log, shown
+# when it fails.
 logs=$(mktemp -d /tmp/petera-test-logs.XXXXXX)
 background=
 cleanup() {
