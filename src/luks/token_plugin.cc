@@ -18,7 +18,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "cli_io.h"
 #include "decryption.h"
@@ -44,30 +47,76 @@ int ErrnoOf(ErrorCategory category) {
   return category == ErrorCategory::kNetwork ? -EAGAIN : -ENOENT;
 }
 
-petera::Result<petera::LuksToken> ReadToken(crypt_device* cd, int token) {
+// A token with its envelope, both checked.
+struct ParsedToken {
+  petera::LuksToken token;
+  petera::Envelope envelope;
+};
+
+petera::Result<ParsedToken> ParseToken(std::string_view json) {
+  PETERA_ASSIGN_OR_RETURN(petera::LuksToken token, petera::ParseLuksToken(json));
+  PETERA_ASSIGN_OR_RETURN(petera::Envelope envelope, petera::ParseEnvelope(token.envelope));
+  return ParsedToken{std::move(token), std::move(envelope)};
+}
+
+// libcryptsetup validates a token right before it opens it. What
+// cryptsetup_token_validate parsed is kept here for the open that follows,
+// which would otherwise parse the same text again (OpenSSL 3.0 spends about
+// half a millisecond decoding each certificate of the envelope). One slot,
+// keyed by the token's whole JSON text and emptied by the open that uses it.
+class ValidatedToken {
+ public:
+  void Keep(std::string json, ParsedToken parsed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    json_ = std::move(json);
+    parsed_.emplace(std::move(parsed));
+  }
+
+  std::optional<ParsedToken> Take(std::string_view json) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::optional<ParsedToken> out;
+    if (parsed_ && json_ == json) out.emplace(std::move(*parsed_));
+    parsed_.reset();
+    json_.clear();
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string json_;
+  std::optional<ParsedToken> parsed_;
+};
+
+ValidatedToken& LastValidated() {
+  static ValidatedToken* slot = new ValidatedToken;  // never destroyed: no order at dlclose
+  return *slot;
+}
+
+petera::Result<ParsedToken> ReadToken(crypt_device* cd, int token) {
   const char* json = nullptr;
   int r = crypt_token_json_get(cd, token, &json);
   if (r < 0 || json == nullptr) {
     return petera::Error(ErrorCategory::kCorrupt, "cannot read token " + std::to_string(token));
   }
-  return petera::ParseLuksToken(json);
+  if (auto kept = LastValidated().Take(json)) return std::move(*kept);
+  return ParseToken(json);
 }
 
 petera::Result<petera::SecretBytes> Recover(crypt_device* cd, int token) {
-  PETERA_ASSIGN_OR_RETURN(petera::LuksToken parsed, ReadToken(cd, token));
-  PETERA_ASSIGN_OR_RETURN(petera::Anchor anchor, petera::Anchor::Load(parsed.anchor));
-  for (const auto& crl : parsed.crls) PETERA_TRY(anchor.AddCrlFile(crl));
-  anchor.set_ocsp_policy(parsed.ocsp);
-  PETERA_ASSIGN_OR_RETURN(petera::Envelope envelope, petera::ParseEnvelope(parsed.envelope));
+  PETERA_ASSIGN_OR_RETURN(ParsedToken parsed, ReadToken(cd, token));
+  const petera::LuksToken& settings = parsed.token;
+  PETERA_ASSIGN_OR_RETURN(petera::Anchor anchor, petera::Anchor::Load(settings.anchor));
+  for (const auto& crl : settings.crls) PETERA_TRY(anchor.AddCrlFile(crl));
+  anchor.set_ocsp_policy(settings.ocsp);
   std::shared_ptr<const petera::client::ClientCredential> credential;
-  if (!parsed.cert.empty()) {
+  if (!settings.cert.empty()) {
     PETERA_ASSIGN_OR_RETURN(credential,
-                            petera::client::LoadClientCredential(parsed.cert, parsed.key));
+                            petera::client::LoadClientCredential(settings.cert, settings.key));
   }
   petera::client::Reporter reporter(false);
-  return petera::client::DecryptEnvelope(anchor, envelope, {},
-                                         std::chrono::seconds(parsed.timeout_seconds), reporter,
-                                         std::move(credential));
+  return petera::client::DecryptEnvelope(anchor, parsed.envelope, {},
+                                         std::chrono::seconds(settings.timeout_seconds),
+                                         reporter, std::move(credential));
 }
 
 int Open(crypt_device* cd, int token, char** buffer, size_t* buffer_len) {
@@ -113,16 +162,13 @@ PETERA_TOKEN_EXPORT void cryptsetup_token_buffer_free(void* buffer, size_t buffe
 
 PETERA_TOKEN_EXPORT int cryptsetup_token_validate(crypt_device* cd, const char* json) {
   try {
-    auto parsed = petera::ParseLuksToken(json == nullptr ? "" : json);
+    std::string text = json == nullptr ? "" : json;
+    auto parsed = ParseToken(text);
     if (!parsed.ok()) {
-      Log(cd, CRYPT_LOG_ERROR, parsed.error().message());
+      Log(cd, CRYPT_LOG_ERROR, "petera token: " + parsed.error().message());
       return -EINVAL;
     }
-    auto envelope = petera::ParseEnvelope(parsed->envelope);
-    if (!envelope.ok()) {
-      Log(cd, CRYPT_LOG_ERROR, "petera token: " + envelope.error().message());
-      return -EINVAL;
-    }
+    LastValidated().Keep(std::move(text), std::move(parsed).value());
     return 0;
   } catch (...) {
     return -EINVAL;

@@ -46,6 +46,11 @@ bool IsClosedByPeer(const ErrorCode& ec) {
          ec == asio::error::broken_pipe;
 }
 
+int RefuseOpensslVerification(X509_STORE_CTX* store, void* /*arg*/) {
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const ClientCredential* credential) {
@@ -62,8 +67,13 @@ Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const ClientCredentia
     SSL_CTX* native = ctx->native_handle();
     PETERA_TRY(ApplyTlsPolicy(native));
     // Peer validation is Petera's own (VerifyTlsChain), right after the
-    // handshake; OpenSSL's default store must play no part in it.
+    // handshake; OpenSSL's default store must play no part in it. Under
+    // SSL_VERIFY_NONE OpenSSL would still build and check a chain against
+    // that store, and ignore the result: the callback stands in for its
+    // X509_verify_cert and fails, so that the work is skipped and nothing
+    // could ever pass on OpenSSL's word were the mode changed.
     SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_cert_verify_callback(native, RefuseOpensslVerification, nullptr);
     if (credential != nullptr) PETERA_TRY(UseClientCredential(native, *credential));
     return ctx;
   } catch (const boost::system::system_error& e) {

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import unittest
 from pathlib import Path
 
@@ -308,20 +309,25 @@ class TokenPlugin(LuksTestCase):
         cls.plugin_dir = peterah.temp_dir("petera-plugin-")
         (cls.plugin_dir / plugin.name).write_bytes(plugin.read_bytes())
 
-    def cryptsetup(self, *args):
-        """cryptsetup ARGS in a private mount namespace that sees only our plugin."""
-        script = 'mount --bind "$1" "$2" && shift 2 && exec cryptsetup "$@"'
+    @staticmethod
+    def plugin_host_env():
+        """The environment of a program that loads the plugin."""
         env = dict(os.environ)
         preload = os.environ.get("PETERA_PLUGIN_PRELOAD")
         if preload:
-            # A sanitized plugin inside the system's cryptsetup: its runtimes
-            # first, and no leak report about cryptsetup's own allocations.
+            # A sanitized plugin inside an unsanitized program: its runtimes
+            # first, and no leak report about the program's own allocations.
             env["LD_PRELOAD"] = preload
             env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+        return env
+
+    def cryptsetup(self, *args):
+        """cryptsetup ARGS in a private mount namespace that sees only our plugin."""
+        script = 'mount --bind "$1" "$2" && shift 2 && exec cryptsetup "$@"'
         proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", self.plugin_dir,
                                PLUGIN_DIR] + [str(a) for a in args],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                              env=env)
+                              env=self.plugin_host_env())
         return proc
 
     def test_cryptsetup_opens_with_the_token_alone(self):
@@ -355,6 +361,45 @@ class TokenPlugin(LuksTestCase):
         self.servers["s3"].stop()
         opened = self.cryptsetup("open", "--test-passphrase", "--token-only", "-v", image)
         self.assertEqual(opened.returncode, 0, opened.stderr)
+
+    def test_open_recovers_its_own_token_after_another_was_validated(self):
+        # The plugin keeps what validate parsed for the open that follows:
+        # an open of another token must recover that token, not the kept one.
+        image = self.image()
+        self.bind(image, self.address("s1"))
+        self.bind(image, self.address("s2"))
+        slot_of = {tokens[0]: slot for slot, tokens in self.petera_slots(image).items()}
+        self.assertEqual(sorted(slot_of), [0, 1])
+        expected = {token: self.assert_pass_opens(image, slot_of[token]) for token in (0, 1)}
+        self.assertNotEqual(expected[0], expected[1])
+        script = textwrap.dedent("""
+            import ctypes, sys
+            cs = ctypes.CDLL("libcryptsetup.so.12")
+            plugin = ctypes.CDLL(sys.argv[1])
+            cd = ctypes.c_void_p()
+            assert cs.crypt_init(ctypes.byref(cd), sys.argv[2].encode()) == 0
+            assert cs.crypt_load(cd, b"LUKS2", None) == 0
+            def token_json(token):
+                text = ctypes.c_char_p()
+                assert cs.crypt_token_json_get(cd, token, ctypes.byref(text)) == token
+                return text
+            out = []
+            for validated, opened in ((0, 1), (1, 1), (1, 0)):
+                assert plugin.cryptsetup_token_validate(cd, token_json(validated)) == 0
+                buffer, size = ctypes.c_void_p(), ctypes.c_size_t()
+                r = plugin.cryptsetup_token_open(cd, opened, ctypes.byref(buffer),
+                                                 ctypes.byref(size), None)
+                assert r == 0, r
+                out.append(ctypes.string_at(buffer, size.value))
+                plugin.cryptsetup_token_buffer_free(buffer, size)
+            sys.stdout.buffer.write(b"\\n".join(out))
+            """)
+        plugin = self.plugin_dir / Path(os.environ["PETERA_TOKEN_PLUGIN"]).name
+        proc = subprocess.run([sys.executable, "-c", script, str(plugin), str(image)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                              env=self.plugin_host_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.split(b"\n"), [expected[1], expected[1], expected[0]])
 
     def test_a_client_certificate_is_recorded_and_used_without_arguments(self):
         pki = self.pki
