@@ -307,7 +307,8 @@ class TokenPlugin(LuksTestCase):
         super().setUpClass()
         plugin = Path(os.environ["PETERA_TOKEN_PLUGIN"])
         cls.plugin_dir = peterah.temp_dir("petera-plugin-")
-        (cls.plugin_dir / plugin.name).write_bytes(plugin.read_bytes())
+        cls.plugin = cls.plugin_dir / plugin.name
+        cls.plugin.write_bytes(plugin.read_bytes())
 
     @staticmethod
     def plugin_host_env():
@@ -394,8 +395,7 @@ class TokenPlugin(LuksTestCase):
                 plugin.cryptsetup_token_buffer_free(buffer, size)
             sys.stdout.buffer.write(b"\\n".join(out))
             """)
-        plugin = self.plugin_dir / Path(os.environ["PETERA_TOKEN_PLUGIN"]).name
-        proc = subprocess.run([sys.executable, "-c", script, str(plugin), str(image)],
+        proc = subprocess.run([sys.executable, "-c", script, str(self.plugin), str(image)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
                               env=self.plugin_host_env())
         self.assertEqual(proc.returncode, 0, proc.stderr)
