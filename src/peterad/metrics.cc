@@ -180,7 +180,7 @@ std::string Metrics::Render(const MetricsSnapshot& snapshot) const {
   }
 
   Family(out, "peterad_recover_duration_seconds", "histogram",
-         "Time from the first byte of a POST /v1/recover request to its answer written.");
+         "Time from the first byte of a POST /v1/recover request to its answer, ready to send.");
   std::uint64_t cumulative = 0;
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     cumulative += buckets[i];

@@ -424,6 +424,14 @@ void Session::Write(Response response) {
   phase_ = Phase::kWrite;
   response_ = std::move(response);
   keep_alive_ = response_.keep_alive();
+  // Counted before the answer leaves, so that a client holding its answer
+  // always finds it in the next scrape.
+  if (metrics_ != nullptr) {
+    metrics_->CountRequest(EndpointOf(log_target_), response_.result_int());
+    if (outcome_.recovery) {
+      metrics_->CountRecovery(outcome_.kid, outcome_.result, Clock::now() - request_start_);
+    }
+  }
   Arm(options_.write_timeout);
   http::async_write(stream_, response_,
                     [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
@@ -445,10 +453,6 @@ void Session::LogRequest(const error_code& ec) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   unsigned status = response_.result_int();
   Endpoint endpoint = EndpointOf(log_target_);
-  if (metrics_ != nullptr) {
-    metrics_->CountRequest(endpoint, status);
-    if (outcome_.recovery) metrics_->CountRecovery(outcome_.kid, outcome_.result, elapsed);
-  }
   // The method, target and detail come from the client: escaped, so that
   // they cannot forge lines or send terminal escapes to whoever reads them.
   std::string suffix;
