@@ -447,6 +447,16 @@ class Refresher(OcspTestCase):
                                     self.files["tls"]])
         self.assertEqual(check.returncode, 0, check.stderr)
 
+    def test_a_tls_file_with_crlf_line_ends_is_read(self):
+        crlf = peterah.temp_dir("petera-ocsp-crlf-") / "tls.pem"
+        crlf.write_bytes(Path(self.files["tls"]).read_bytes().replace(b"\n", b"\r\n"))
+        path = self.target()
+        proc = self.refresh(self.responder(), path, tls=crlf)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        check = peterah.run_petera([self.anchor, "verify", "--tls", "--ocsp-response", path,
+                                    self.files["tls"]])
+        self.assertEqual(check.returncode, 0, check.stderr)
+
     def test_failures_leave_the_old_file(self):
         path = self.target()
         closed = "http://127.0.0.1:%d/" % peterah.free_port()
