@@ -1,14 +1,16 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 //
 // PEM and certificate-chain loading: anchors, chains from files and from
-// servers, key files; and path building, with the input's last certificate
-// as the anchor and the others as the chain.
+// servers, key files; must-staple (TLS feature) extensions; and path
+// building, with the input's last certificate as the anchor and the others
+// as the chain.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "petera/ocsp.h"
 #include "petera/pem.h"
 #include "petera/trust.h"
 
@@ -35,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (pem.ok() && !pem->certificates.empty()) {
     (void)petera::SubjectAltNames(pem->certificates.front().get());
     (void)petera::SubjectName(pem->certificates.front().get());
+    (void)petera::RequiresStapledOcsp(pem->certificates.front().get());
     auto anchor = petera::Anchor::FromPem(text, "fuzz");
     if (anchor.ok()) {
       (void)petera::VerifyEncryptionChain(*anchor, pem->certificates, "localhost");

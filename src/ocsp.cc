@@ -1,6 +1,7 @@
 // Copyright 2026 The Petera Authors. Licensed under the Apache License 2.0.
 #include "petera/ocsp.h"
 
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
@@ -235,6 +236,27 @@ Status CheckOcspCurrent(const OcspStatus& status, std::time_t now) {
   return OkStatus();
 }
 
+bool RequiresStapledOcsp(X509* leaf) {
+  constexpr long kStatusRequest = 5;     // RFC 6066
+  constexpr long kStatusRequestV2 = 17;  // RFC 6961
+  int critical = -1;
+  auto* features = static_cast<TLS_FEATURE*>(
+      X509_get_ext_d2i(leaf, NID_tlsfeature, &critical, nullptr));
+  if (features == nullptr) {
+    ERR_clear_error();
+    // -1: no such extension; -2: several of it; otherwise present but not
+    // readable. Only the first is no demand.
+    return critical != -1;
+  }
+  bool required = false;
+  for (int i = 0; i < sk_ASN1_INTEGER_num(features); ++i) {
+    long feature = ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i));
+    if (feature == kStatusRequest || feature == kStatusRequestV2) required = true;
+  }
+  TLS_FEATURE_free(features);
+  return required;
+}
+
 Result<std::optional<OcspStatus>> CheckStapledOcsp(OcspPolicy policy,
                                                    std::optional<std::string_view> stapled,
                                                    X509* leaf, X509* issuer, std::time_t now) {
@@ -243,6 +265,11 @@ Result<std::optional<OcspStatus>> CheckStapledOcsp(OcspPolicy policy,
     if (policy == OcspPolicy::kRequire) {
       return Error(ErrorCategory::kTrust,
                    "the server stapled no OCSP response (--ocsp require)");
+    }
+    if (issuer != nullptr && RequiresStapledOcsp(leaf)) {
+      return Error(ErrorCategory::kTrust,
+                   "the server stapled no OCSP response, which its TLS certificate demands "
+                   "(TLS feature status_request, RFC 7633 must-staple)");
     }
     return std::optional<OcspStatus>();
   }

@@ -81,11 +81,17 @@ Result<OcspStatus> CheckOcspResponse(std::string_view der, X509* leaf, X509* iss
 // ahead of `now`) or no longer (valid_until() more than the skew behind).
 Status CheckOcspCurrent(const OcspStatus& status, std::time_t now);
 
+// Whether `leaf` demands a stapled OCSP response ("must-staple", RFC 7633:
+// a TLS Feature extension listing status_request or status_request_v2). An
+// extension that is present but cannot be read counts as demanding one.
+bool RequiresStapledOcsp(X509* leaf);
+
 // The client's whole decision for one connection: `stapled` is what the
 // server sent (nullopt: nothing); `issuer` may be null when the leaf is
 // itself the anchor (nothing to check then). Refuses a revoked, invalid or
-// stale response, and under kRequire a missing one. Returns the status that
-// was checked, if any.
+// stale response, and a missing one under kRequire or, under kPrefer, when
+// the leaf demands one (RequiresStapledOcsp). Returns the status that was
+// checked, if any.
 Result<std::optional<OcspStatus>> CheckStapledOcsp(OcspPolicy policy,
                                                    std::optional<std::string_view> stapled,
                                                    X509* leaf, X509* issuer, std::time_t now);

@@ -270,7 +270,8 @@ void AddGlobalOptions(CLI::App& app, Parsed& p) {
            p.common.ocsp_given = true;
          },
          "The OCSP response a server staples for its TLS certificate: prefer (default: "
-         "check it when stapled), require (refuse a server that staples none) or off")
+         "check it when stapled; required when the certificate says must-staple), require "
+         "(refuse a server that staples none) or off")
       ->type_name("MODE")
       ->check(CLI::IsMember({"prefer", "require", "off"}).description(""));
   app.add_option("--cert", p.common.cert,

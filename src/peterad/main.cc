@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "petera/address.h"
+#include "petera/ocsp.h"
 #include "peterad/keystore.h"
 #include "peterad/logging.h"
 #include "peterad/metrics.h"
@@ -300,6 +301,22 @@ Result<std::shared_ptr<const ServingState>> LoadState(const Options& options) {
       ServingState{std::move(keys), std::move(tls), std::move(clients), std::move(ocsp)}));
 }
 
+// The warnings about stapling at `now`: the response's own, and one when the
+// TLS certificate demands a stapled response (RFC 7633) that is not stapled.
+std::vector<std::string> StaplingWarnings(const ServingState& state, std::time_t now) {
+  std::vector<std::string> warnings;
+  if (state.ocsp) warnings = state.ocsp->Warnings(now);
+  const std::vector<X509Ptr>& chain = state.keys->tls_chain();
+  if (!chain.empty() && RequiresStapledOcsp(chain.front().get()) &&
+      !(state.ocsp && state.ocsp->StaplesAt(now))) {
+    warnings.push_back(std::string("the TLS certificate demands a stapled OCSP response (TLS "
+                                   "feature status_request, RFC 7633 must-staple) and ") +
+                       (state.ocsp ? "none is stapled now" : "no --ocsp-response is given") +
+                       ": petera clients refuse this server until one is");
+  }
+  return warnings;
+}
+
 void LogState(const ServingState& state, const char* event) {
   const KeyStore& keys = *state.keys;
   spdlog::info("{}: encryption key {} ({}, expires {}), {} decryption key(s); TLS {} (expires {})",
@@ -316,11 +333,9 @@ void LogState(const ServingState& state, const char* event) {
   } else {
     spdlog::info("client authorization: off (any client that reaches the server may recover)");
   }
-  if (state.ocsp) {
-    spdlog::info("{}", state.ocsp->Summary());
-    for (const std::string& warning : state.ocsp->Warnings(std::time(nullptr))) {
-      spdlog::warn("WARNING: {}", warning);
-    }
+  if (state.ocsp) spdlog::info("{}", state.ocsp->Summary());
+  for (const std::string& warning : StaplingWarnings(state, std::time(nullptr))) {
+    spdlog::warn("WARNING: {}", warning);
   }
   LogSecureHeap();
 }
@@ -473,10 +488,8 @@ class Controller {
            ExpiryWarnings(Snapshot(*state_, server_).certificates, now)) {
         spdlog::warn("WARNING: {}", warning);
       }
-      if (state_->ocsp) {
-        for (const std::string& warning : state_->ocsp->Warnings(now)) {
-          spdlog::warn("WARNING: {}", warning);
-        }
+      for (const std::string& warning : StaplingWarnings(*state_, now)) {
+        spdlog::warn("WARNING: {}", warning);
       }
       ScheduleExpiryCheck();
     });
@@ -493,7 +506,7 @@ class Controller {
     ocsp_expiry_.expires_after(std::chrono::seconds(until - now + 1));
     ocsp_expiry_.async_wait([this, ocsp](error_code ec) {
       if (ec || state_->ocsp != ocsp) return;
-      for (const std::string& warning : ocsp->Warnings(std::time(nullptr))) {
+      for (const std::string& warning : StaplingWarnings(*state_, std::time(nullptr))) {
         spdlog::warn("WARNING: {}", warning);
       }
     });

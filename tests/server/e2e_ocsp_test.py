@@ -364,6 +364,76 @@ class ClientAgainstOpensslServer(OcspTestCase):
                 self.assertNotIn("not trusted", err)
 
 
+class MustStaple(OcspTestCase):
+    """A TLS certificate that demands a stapled response (RFC 7633: TLS
+    feature status_request), issued here by `openssl x509` from the demo
+    intermediate, with s1's names."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        work = peterah.temp_dir("petera-must-staple-")
+        key, csr, ext = work / "tls.key", work / "tls.csr", work / "tls.ext"
+        cls.leaf = work / "leaf.pem"
+        ext.write_text("basicConstraints=critical,CA:false\n"
+                       "keyUsage=critical,digitalSignature\n"
+                       "extendedKeyUsage=serverAuth\n"
+                       "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:s1.petera.test\n"
+                       "tlsfeature=status_request\n")
+        run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/O=Petera Demo/OU=TLS/CN=s1.petera.test"])
+        serial = os.urandom(8).hex().upper()
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", cls.ocsp.issuer, "-CAkey",
+             cls.ocsp.issuer_key, "-set_serial", "0x" + serial, "-days", "365",
+             "-extfile", ext, "-out", cls.leaf])
+        cls.tls = work / "tls.pem"
+        cls.tls.write_bytes(cls.leaf.read_bytes() + cls.ocsp.issuer.read_bytes() +
+                            key.read_bytes())
+        os.chmod(cls.tls, 0o600)
+        # The responder's database, with this certificate valid in it.
+        index = cls.ocsp.dir / "must-staple-index.txt"
+        subject = run(["openssl", "x509", "-in", cls.leaf, "-noout", "-subject", "-nameopt",
+                       "compat"]).stdout.decode().strip().split("=", 1)[1]
+        index.write_text(cls.ocsp.index.read_text() +
+                         "V\t%s\t\t%s\tunknown\t%s\n" % ("491231235959Z", serial, subject))
+        (cls.ocsp.dir / "must-staple-index.txt.attr").write_text("unique_subject = no\n")
+        cls.good = cls.ocsp.respond("must-staple-good.der", cert=cls.leaf, index=index)
+
+    def must_staple_server(self, *extra):
+        return peterah.Server(self.tls, self.files["encrypt"], self.files["decrypt_dir"],
+                              extra_args=list(extra))
+
+    def test_a_client_refuses_it_without_a_staple_unless_ocsp_is_off(self):
+        with self.must_staple_server() as s1:
+            err = self.assert_fetch_refused(s1, "must-staple")
+            self.assertIn("stapled no OCSP response", err)
+            self.assert_fetch_refused(s1, "stapled no OCSP response", "--ocsp", "require")
+            self.assert_fetch_ok(s1, "--ocsp", "off")
+            self.assertIn("WARNING: the TLS certificate demands a stapled OCSP response", s1.log)
+            self.assertIn("no --ocsp-response is given", s1.log)
+
+    def test_a_client_accepts_it_with_a_good_staple(self):
+        with self.must_staple_server("--ocsp-response", self.good) as s1:
+            err = self.assert_fetch_ok(s1)
+            self.assertIn("stapled OCSP response: good", err)
+            self.assertNotIn("WARNING", s1.log)
+
+    def test_peterad_check_warns_when_nothing_will_be_stapled(self):
+        args = ["--check", self.tls, self.files["encrypt"], self.files["decrypt_dir"]]
+        alone = peterah.run_peterad(args)
+        self.assertEqual(alone.returncode, 0, alone.stderr)
+        self.assertIn(b"no --ocsp-response is given", alone.stderr + alone.stdout)
+        missing = peterah.temp_dir("petera-must-staple-") / "not-yet.der"
+        later = peterah.run_peterad(["--ocsp-response", missing] + args)
+        self.assertEqual(later.returncode, 0, later.stderr)
+        self.assertIn(b"demands a stapled OCSP response (TLS feature status_request, RFC 7633 "
+                      b"must-staple) and none is stapled now", later.stderr + later.stdout)
+        stapled = peterah.run_peterad(["--ocsp-response", self.good] + args)
+        self.assertEqual(stapled.returncode, 0, stapled.stderr)
+        self.assertNotIn(b"WARNING", stapled.stderr + stapled.stdout)
+
+
 class Refresher(OcspTestCase):
     """systemd/petera-ocsp-refresh against a real `openssl ocsp` responder."""
 

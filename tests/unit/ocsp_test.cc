@@ -358,6 +358,56 @@ TEST_F(OcspTest, StapledDecisionFollowsThePolicy) {
   EXPECT_NE(required.error().message().find("stapled no OCSP response"), std::string::npos);
 }
 
+// A leaf like leaf_ with a TLS Feature extension given as raw DER.
+Issued WithTlsFeature(const Issued& ca, const std::vector<unsigned char>& der) {
+  Issued leaf = Issue({.cn = "s1", .sans = {"DNS:s1.example"}, .eku = "serverAuth"}, &ca);
+  testing::AddRawExtension(leaf, NID_tlsfeature, false, der, ca.key.get());
+  return leaf;
+}
+
+TEST_F(OcspTest, MustStapleIsReadFromTheTlsFeatureExtension) {
+  EXPECT_FALSE(RequiresStapledOcsp(leaf_.cert.get()));
+  for (const char* value : {"status_request", "status_request_v2", "10, status_request"}) {
+    SCOPED_TRACE(value);
+    Issued leaf =
+        Issue({.cn = "s1", .eku = "serverAuth", .extra = {{NID_tlsfeature, value}}}, &ca_);
+    EXPECT_TRUE(RequiresStapledOcsp(leaf.cert.get()));
+  }
+  // SEQUENCE { INTEGER 10 }: a feature that is not about OCSP.
+  EXPECT_FALSE(RequiresStapledOcsp(WithTlsFeature(ca_, {0x30, 0x03, 0x02, 0x01, 0x0a}).cert.get()));
+  // Present but unreadable (an OCTET STRING, a truncated SEQUENCE): demands.
+  EXPECT_TRUE(RequiresStapledOcsp(WithTlsFeature(ca_, {0x04, 0x01, 0x05}).cert.get()));
+  EXPECT_TRUE(RequiresStapledOcsp(WithTlsFeature(ca_, {0x30, 0x03, 0x02, 0x01}).cert.get()));
+  // Twice: demands.
+  Issued twice = WithTlsFeature(ca_, {0x30, 0x03, 0x02, 0x01, 0x0a});
+  testing::AddRawExtension(twice, NID_tlsfeature, false, {0x30, 0x03, 0x02, 0x01, 0x0a},
+                           ca_.key.get());
+  EXPECT_TRUE(RequiresStapledOcsp(twice.cert.get()));
+}
+
+TEST_F(OcspTest, MustStapleMakesPreferRequireAStaple) {
+  Issued leaf = Issue({.cn = "s1", .sans = {"DNS:s1.example"}, .eku = "serverAuth",
+                       .extra = {{NID_tlsfeature, "status_request"}}},
+                      &ca_);
+  ResponseSpec spec = Good();
+  spec.statuses = {{leaf.cert.get(), ca_.cert.get()}};
+  std::string good = MakeResponse(spec);
+  using P = OcspPolicy;
+
+  auto missing = CheckStapledOcsp(P::kPrefer, std::nullopt, leaf.cert.get(), ca_.cert.get(), now_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().category(), ErrorCategory::kTrust);
+  EXPECT_NE(missing.error().message().find("must-staple"), std::string::npos)
+      << missing.error().message();
+  auto stapled = CheckStapledOcsp(P::kPrefer, std::string_view(good), leaf.cert.get(),
+                                  ca_.cert.get(), now_);
+  ASSERT_TRUE(stapled.ok()) << stapled.error().message();
+  EXPECT_TRUE(stapled->has_value());
+  // off is off; a leaf that is itself the anchor has nothing to ask about.
+  EXPECT_TRUE(CheckStapledOcsp(P::kOff, std::nullopt, leaf.cert.get(), ca_.cert.get(), now_).ok());
+  EXPECT_TRUE(CheckStapledOcsp(P::kPrefer, std::nullopt, leaf.cert.get(), nullptr, now_).ok());
+}
+
 TEST(OcspPolicyTest, ParsesItsThreeNames) {
   for (OcspPolicy policy : {OcspPolicy::kPrefer, OcspPolicy::kRequire, OcspPolicy::kOff}) {
     auto parsed = ParseOcspPolicy(OcspPolicyName(policy));
