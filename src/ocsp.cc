@@ -239,21 +239,25 @@ Status CheckOcspCurrent(const OcspStatus& status, std::time_t now) {
 bool RequiresStapledOcsp(X509* leaf) {
   constexpr long kStatusRequest = 5;     // RFC 6066
   constexpr long kStatusRequestV2 = 17;  // RFC 6961
+  // What decoding pushes on the error queue (a malformed extension, an
+  // integer too large for a long) is dropped; the caller's errors stay.
+  ERR_set_mark();
   int critical = -1;
   auto* features = static_cast<TLS_FEATURE*>(
       X509_get_ext_d2i(leaf, NID_tlsfeature, &critical, nullptr));
+  bool required = false;
   if (features == nullptr) {
-    ERR_clear_error();
     // -1: no such extension; -2: several of it; otherwise present but not
     // readable. Only the first is no demand.
-    return critical != -1;
+    required = critical != -1;
+  } else {
+    for (int i = 0; i < sk_ASN1_INTEGER_num(features); ++i) {
+      long feature = ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i));
+      if (feature == kStatusRequest || feature == kStatusRequestV2) required = true;
+    }
+    TLS_FEATURE_free(features);
   }
-  bool required = false;
-  for (int i = 0; i < sk_ASN1_INTEGER_num(features); ++i) {
-    long feature = ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i));
-    if (feature == kStatusRequest || feature == kStatusRequestV2) required = true;
-  }
-  TLS_FEATURE_free(features);
+  ERR_pop_to_mark();
   return required;
 }
 

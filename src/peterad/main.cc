@@ -312,7 +312,7 @@ std::vector<std::string> StaplingWarnings(const ServingState& state, std::time_t
     warnings.push_back(std::string("the TLS certificate demands a stapled OCSP response (TLS "
                                    "feature status_request, RFC 7633 must-staple) and ") +
                        (state.ocsp ? "none is stapled now" : "no --ocsp-response is given") +
-                       ": petera clients refuse this server until one is");
+                       ": clients that check OCSP refuse this server until one is");
   }
   return warnings;
 }

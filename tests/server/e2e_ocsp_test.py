@@ -383,10 +383,12 @@ class MustStaple(OcspTestCase):
         run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-nodes", "-keyout", key, "-out", csr,
              "-subj", "/O=Petera Demo/OU=TLS/CN=s1.petera.test"])
-        serial = os.urandom(8).hex().upper()
         run(["openssl", "x509", "-req", "-in", csr, "-CA", cls.ocsp.issuer, "-CAkey",
-             cls.ocsp.issuer_key, "-set_serial", "0x" + serial, "-days", "365",
+             cls.ocsp.issuer_key, "-set_serial", "0x" + os.urandom(8).hex(), "-days", "365",
              "-extfile", ext, "-out", cls.leaf])
+        # As openssl spells it (no leading zero byte), for the index.
+        serial = run(["openssl", "x509", "-in", cls.leaf, "-noout", "-serial"]
+                     ).stdout.decode().strip().split("=")[1]
         cls.tls = work / "tls.pem"
         cls.tls.write_bytes(cls.leaf.read_bytes() + cls.ocsp.issuer.read_bytes() +
                             key.read_bytes())

@@ -7,6 +7,7 @@
 #include "petera/ocsp.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 
 #include <ctime>
@@ -378,6 +379,16 @@ TEST_F(OcspTest, MustStapleIsReadFromTheTlsFeatureExtension) {
   // Present but unreadable (an OCTET STRING, a truncated SEQUENCE): demands.
   EXPECT_TRUE(RequiresStapledOcsp(WithTlsFeature(ca_, {0x04, 0x01, 0x05}).cert.get()));
   EXPECT_TRUE(RequiresStapledOcsp(WithTlsFeature(ca_, {0x30, 0x03, 0x02, 0x01}).cert.get()));
+  // A feature number too large for a long: no demand, and nothing left on
+  // the error queue (an error pushed before stays).
+  std::vector<unsigned char> huge = {0x30, 0x0b, 0x02, 0x09, 0x01};  // 2^64
+  huge.resize(13, 0x00);
+  Issued huge_leaf = WithTlsFeature(ca_, huge);
+  ERR_clear_error();
+  ERR_raise(ERR_LIB_USER, 1);
+  EXPECT_FALSE(RequiresStapledOcsp(huge_leaf.cert.get()));
+  EXPECT_EQ(ERR_GET_LIB(ERR_get_error()), ERR_LIB_USER);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
   // Twice: demands.
   Issued twice = WithTlsFeature(ca_, {0x30, 0x03, 0x02, 0x01, 0x0a});
   testing::AddRawExtension(twice, NID_tlsfeature, false, {0x30, 0x03, 0x02, 0x01, 0x0a},
