@@ -83,8 +83,7 @@ class Ocsp:
     def index_copy(self, name, revoke=None):
         text = (self.pki / "ca" / "db" / "intermediate" / "index.txt").read_text()
         if revoke is not None:
-            serial = run(["openssl", "x509", "-in", revoke, "-noout", "-serial"]
-                         ).stdout.decode().strip().split("=")[1]
+            serial = self.serial(revoke)
             lines = []
             for line in text.splitlines():
                 fields = line.split("\t")
@@ -99,19 +98,32 @@ class Ocsp:
         (self.dir / (name + ".attr")).write_text("unique_subject = no\n")
         return path
 
-    def responder_certificate(self, name, ocsp_signing):
+    @staticmethod
+    def serial(cert):
+        """The certificate's serial as openssl spells it (hex, no leading
+        zero byte), as its index files hold it."""
+        return run(["openssl", "x509", "-in", cert, "-noout", "-serial"]
+                   ).stdout.decode().strip().split("=")[1]
+
+    def issue(self, name, subject, extensions, days=30):
+        """A P-256 certificate from the issuer with the given extension lines:
+        (certificate, key)."""
         key = self.dir / (name + "-key.pem")
         csr = self.dir / (name + ".csr")
         cert = self.dir / (name + ".pem")
         ext = self.dir / (name + ".ext")
         ext.write_text("basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n" +
-                       ("extendedKeyUsage=OCSPSigning\n" if ocsp_signing else ""))
+                       extensions)
         run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", key, "-out", csr, "-subj", "/O=Petera Demo/CN=OCSP " + name])
+             "-nodes", "-keyout", key, "-out", csr, "-subj", subject])
         run(["openssl", "x509", "-req", "-in", csr, "-CA", self.issuer, "-CAkey", self.issuer_key,
-             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "30",
+             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", str(days),
              "-extfile", ext, "-out", cert])
         return cert, key
+
+    def responder_certificate(self, name, ocsp_signing):
+        return self.issue(name, "/O=Petera Demo/CN=OCSP " + name,
+                          "extendedKeyUsage=OCSPSigning\n" if ocsp_signing else "")
 
     def respond(self, name, cert=None, index=None, signer=None, days=2, faketime=None):
         """One response, from a request for `cert` (default: s1's leaf)."""
@@ -373,22 +385,11 @@ class MustStaple(OcspTestCase):
     def setUpClass(cls):
         super().setUpClass()
         work = peterah.temp_dir("petera-must-staple-")
-        key, csr, ext = work / "tls.key", work / "tls.csr", work / "tls.ext"
-        cls.leaf = work / "leaf.pem"
-        ext.write_text("basicConstraints=critical,CA:false\n"
-                       "keyUsage=critical,digitalSignature\n"
-                       "extendedKeyUsage=serverAuth\n"
-                       "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:s1.petera.test\n"
-                       "tlsfeature=status_request\n")
-        run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-keyout", key, "-out", csr,
-             "-subj", "/O=Petera Demo/OU=TLS/CN=s1.petera.test"])
-        run(["openssl", "x509", "-req", "-in", csr, "-CA", cls.ocsp.issuer, "-CAkey",
-             cls.ocsp.issuer_key, "-set_serial", "0x" + os.urandom(8).hex(), "-days", "365",
-             "-extfile", ext, "-out", cls.leaf])
-        # As openssl spells it (no leading zero byte), for the index.
-        serial = run(["openssl", "x509", "-in", cls.leaf, "-noout", "-serial"]
-                     ).stdout.decode().strip().split("=")[1]
+        cls.leaf, key = cls.ocsp.issue(
+            "must-staple-tls", "/O=Petera Demo/OU=TLS/CN=s1.petera.test",
+            "extendedKeyUsage=serverAuth\n"
+            "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:s1.petera.test\n"
+            "tlsfeature=status_request\n", days=365)
         cls.tls = work / "tls.pem"
         cls.tls.write_bytes(cls.leaf.read_bytes() + cls.ocsp.issuer.read_bytes() +
                             key.read_bytes())
@@ -398,7 +399,8 @@ class MustStaple(OcspTestCase):
         subject = run(["openssl", "x509", "-in", cls.leaf, "-noout", "-subject", "-nameopt",
                        "compat"]).stdout.decode().strip().split("=", 1)[1]
         index.write_text(cls.ocsp.index.read_text() +
-                         "V\t%s\t\t%s\tunknown\t%s\n" % ("491231235959Z", serial, subject))
+                         "V\t%s\t\t%s\tunknown\t%s\n" % ("491231235959Z",
+                                                          cls.ocsp.serial(cls.leaf), subject))
         (cls.ocsp.dir / "must-staple-index.txt.attr").write_text("unique_subject = no\n")
         cls.good = cls.ocsp.respond("must-staple-good.der", cert=cls.leaf, index=index)
 
