@@ -39,6 +39,7 @@ import fcntl
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,17 +98,19 @@ def run(args, stdin=None, timeout=300, env=None, cwd=None):
 
 
 def kernel():
-    """Debian's newest installed kernel (linux-image-amd64): (vmlinuz, version)."""
+    """Debian's newest installed kernel of linux-image-amd64's flavour (not
+    -cloud-amd64 or -rt-amd64), versions compared number by number:
+    (vmlinuz, version)."""
     found = []
     for vmlinuz in glob.glob("/boot/vmlinuz-*"):
         version = vmlinuz[len("/boot/vmlinuz-"):]
-        if os.path.isdir("/lib/modules/%s/kernel" % version):
-            found.append((version, vmlinuz))
+        m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)-(\d+)-amd64", version)
+        if m and os.path.isdir("/lib/modules/%s/kernel" % version):
+            found.append((tuple(int(n) for n in m.groups()), version, vmlinuz))
     if not found:
         raise AssertionError("no kernel in /boot with its modules: install linux-image-amd64 "
                              "(scripts/install-deps.sh)")
-    found.sort()
-    version, vmlinuz = found[-1]
+    _, version, vmlinuz = max(found)
     return Path(vmlinuz), version
 
 

@@ -8,7 +8,6 @@ The real hook runs with initramfs-tools' real hook-functions into a scratch
 DESTDIR, as mkinitramfs runs it."""
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -16,22 +15,10 @@ import unittest
 from pathlib import Path
 
 import peterah
+from boot_test import kernel  # the kernel the boot tests boot
 
 HOOK = peterah.source_dir() / "integrations" / "initramfs-tools" / "hooks" / "petera"
 KEYSCRIPT = peterah.source_dir() / "integrations" / "initramfs-tools" / "decrypt_petera"
-
-
-def kernel_version():
-    """The newest kernel of linux-image-amd64's flavour (not -cloud-amd64,
-    which lacks most network drivers), compared number by number."""
-    versions = []
-    for dep in Path("/lib/modules").glob("*/modules.dep"):
-        m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)-(\d+)-amd64", dep.parent.name)
-        if m:
-            versions.append((tuple(int(n) for n in m.groups()), dep.parent.name))
-    if not versions:
-        raise AssertionError("no Debian kernel in /lib/modules: run scripts/install-deps.sh")
-    return max(versions)[1]
 
 
 def module_name(name):
@@ -56,7 +43,7 @@ def network_card_drivers(version):
 class NetworkDrivers(unittest.TestCase):
 
     def setUp(self):
-        self.version = kernel_version()
+        _, self.version = kernel()
         self.work = Path(tempfile.mkdtemp(prefix="petera-hook-"))
         self.addCleanup(shutil.rmtree, self.work, True)
 
